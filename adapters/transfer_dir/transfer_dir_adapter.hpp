@@ -1,0 +1,39 @@
+// The transfer-directory adapter (Transferverzeichnis), DESIGN.md section 3.
+//
+// Each case becomes one folder `<root>/<office_id>/<case_number>/` holding `application.xml`,
+// the attachments under sanitised names, and `manifest.json`. The folder appears atomically:
+// it is written under a temporary name in the office folder, every file and the folder are
+// fsynced, then it is renamed into place and the office folder is fsynced. When the office has a
+// certificate each file (not the manifest) is written as CMS EnvelopedData with `.p7m` appended.
+//
+// Idempotent by case number: if the final folder already exists the delivery is reported as
+// delivered without writing anything, so a retry after a crash never writes a case twice.
+// Left-over temporary folders (from a crash mid-write) are removed before a case is rewritten.
+//
+// Thread-safe: deliver() may run concurrently for different cases.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "delivery/adapter.hpp"
+
+namespace ozghub::adapters {
+
+class TransferDirAdapter final : public delivery::Adapter {
+ public:
+  // `root` is created if missing. A channel parameter `root` overrides it per office.
+  explicit TransferDirAdapter(std::filesystem::path root);
+
+  delivery::DeliveryResult deliver(const delivery::DeliveryRequest& request) noexcept override;
+
+  // The name an attachment is stored under: path separators, control characters, leading dots
+  // and names reserved by the adapter are replaced; duplicates get a numeric suffix. Exposed for
+  // tests.
+  static std::string sanitise_file_name(std::string_view name);
+
+ private:
+  std::filesystem::path root_;
+};
+
+}  // namespace ozghub::adapters

@@ -1,0 +1,34 @@
+// Structured logging: one JSON object per line on stderr.
+//
+// Every line has a stable `event` id so operators can alert and search on it. Fields must never
+// carry personal data: case numbers, office ids, conditions and counts are fine; names, addresses,
+// XML content and rejection descriptions are not. Thread-safe.
+#pragma once
+
+#include <initializer_list>
+#include <string_view>
+#include <utility>
+
+namespace ozghub::log {
+
+enum class Level { kDebug, kInfo, kWarn, kError };
+
+using Field = std::pair<std::string_view, std::string_view>;
+
+void set_min_level(Level level);
+void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
+
+inline void info(std::string_view event, std::initializer_list<Field> f = {}) {
+  write(Level::kInfo, event, f);
+}
+inline void warn(std::string_view event, std::initializer_list<Field> f = {}) {
+  write(Level::kWarn, event, f);
+}
+inline void error(std::string_view event, std::initializer_list<Field> f = {}) {
+  write(Level::kError, event, f);
+}
+inline void debug(std::string_view event, std::initializer_list<Field> f = {}) {
+  write(Level::kDebug, event, f);
+}
+
+}  // namespace ozghub::log

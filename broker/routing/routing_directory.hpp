@@ -1,0 +1,80 @@
+// The routing directory: offices, their delivery channels and certificates, and which office is
+// responsible for which (service, area). DESIGN.md section 2 is the contract.
+//
+// Lookup for (ARS, LeiKa): the service-specific entries first, then the `*` entries; within
+// each, the most specific area first (12, then 9, 5, 3, 2 digits). The first match wins.
+//
+// A RoutingDirectory is immutable after load and shared as `shared_ptr<const RoutingDirectory>`;
+// a reload builds a new one and swaps the pointer, so lookups never see a half-loaded directory.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/condition.hpp"
+#include "common/status.hpp"
+#include "routing/area_directory.hpp"
+
+namespace ozghub::routing {
+
+struct Channel {
+  std::string adapter;                        // name of an adapter instance in the main config
+  std::map<std::string, std::string> params;  // adapter-specific parameters
+};
+
+struct Office {
+  std::string id;    // [A-Za-z0-9._-]+, used as a folder name by the transfer-directory adapter
+  std::string name;
+  std::string certificate_path;  // PEM X.509, absolute after load; empty = deliver unencrypted
+  std::vector<Channel> channels;  // at least one
+};
+
+struct Responsibility {
+  std::string service;  // 14-digit LeiKa key or "*"
+  std::string area;     // ARS prefix of 2, 3, 5, 9 or 12 digits
+  std::string office_id;
+  int line = 0;  // where it was declared, for "which rule matched"
+};
+
+struct RouteMatch {
+  const Office* office = nullptr;
+  const Responsibility* rule = nullptr;
+};
+
+class RoutingDirectory {
+ public:
+  // Loads a routing directory YAML file (format: config/routing.example.yaml). Relative paths in
+  // it (the GV100AD file, certificates) are relative to the file's folder. All errors are
+  // collected and reported at once, each with file and line. Throws nothing.
+  static Result<std::shared_ptr<const RoutingDirectory>> load(const std::string& path);
+
+  // Finds the responsible office. Rejections: kInvalidProperty (ARS or LeiKa key malformed),
+  // kUnknownArea (ARS not in the area directory), kNoResponsibleOffice.
+  // The description is for the sender and may quote the ARS and the LeiKa key.
+  OrRejection<RouteMatch> lookup(std::string_view ars, std::string_view leika) const;
+
+  const Office* office(std::string_view id) const;
+  const std::vector<Office>& offices() const { return offices_; }
+  const AreaDirectory& areas() const { return areas_; }
+  std::size_t responsibility_count() const { return responsibilities_.size(); }
+
+  // Builds a directory from parts (tests, benchmarks). Validates like load().
+  static Result<std::shared_ptr<const RoutingDirectory>> build(AreaDirectory areas,
+                                                               std::vector<Office> offices,
+                                                               std::vector<Responsibility> rules);
+
+ private:
+  AreaDirectory areas_;
+  std::vector<Office> offices_;
+  std::vector<Responsibility> responsibilities_;
+  // (service key, area prefix) -> index into responsibilities_; "*" is service key 0.
+  std::unordered_map<std::string, std::size_t> index_;
+  std::unordered_map<std::string, std::size_t> office_index_;
+};
+
+}  // namespace ozghub::routing

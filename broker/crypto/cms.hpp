@@ -34,6 +34,9 @@ class Recipient {
 
  private:
   explicit Recipient(std::unique_ptr<Impl> impl);
+  // `origin` names the source (a file path) in error messages.
+  static Result<std::shared_ptr<const Recipient>> load(std::string_view pem,
+                                                       const std::string& origin);
   std::unique_ptr<Impl> impl_;
 };
 

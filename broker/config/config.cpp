@@ -1,0 +1,296 @@
+#include "config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <type_traits>
+
+namespace ozghub::config {
+
+const char* const kEmbeddedDefaults = R"yaml(# ozg-hub embedded defaults: the demo setup.
+listen: "0.0.0.0:5672"
+data_dir: ozg-hub-data
+schemas:
+  - namespace: "urn:ozg-hub:schema:antrag:1.0"
+    xsd: schemas/ozg-antrag/ozg-antrag-1.0.xsd
+routing:
+  directory: config/routing.demo.yaml
+adapters:
+  transfer:
+    type: transfer_dir
+    root: ozg-hub-data/transfer
+)yaml";
+
+namespace {
+
+// Walks the YAML tree, collecting every error with its line instead of stopping at the first.
+class Reader {
+ public:
+  Reader(std::string source, std::string base_dir)
+      : source_(std::move(source)), base_dir_(std::move(base_dir)) {}
+
+  void error(const YAML::Node& at, const std::string& what) {
+    std::ostringstream os;
+    os << source_;
+    if (at.IsDefined() && at.Mark().line >= 0) os << ':' << at.Mark().line + 1;
+    os << ": " << what;
+    errors_.push_back(os.str());
+  }
+
+  // Reports keys of `map` that are not in `known`.
+  void check_keys(const YAML::Node& map, const std::string& where,
+                  std::initializer_list<std::string_view> known) {
+    if (!map.IsMap()) {
+      error(map, where + " must be a mapping");
+      return;
+    }
+    for (const auto& kv : map) {
+      auto key = kv.first.as<std::string>("");
+      bool ok = false;
+      for (auto k : known) ok = ok || k == key;
+      if (!ok) {
+        std::string list;
+        for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+        error(kv.first, "unknown key '" + key + "' in " + where + " (known: " + list + ")");
+      }
+    }
+  }
+
+  template <typename T>
+  void read(const YAML::Node& map, const char* key, T& out, const std::string& where) {
+    YAML::Node n = map[key];
+    if (!n.IsDefined() || n.IsNull()) return;
+    if (!n.IsScalar()) {
+      error(n, where + "." + key + " must be a scalar");
+      return;
+    }
+    try {
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        auto v = n.as<long long>();
+        if (v < 0 || static_cast<unsigned long long>(v) >
+                         static_cast<unsigned long long>(std::numeric_limits<T>::max())) {
+          error(n, where + "." + key + " is out of range");
+          return;
+        }
+        out = static_cast<T>(v);
+      } else {
+        out = n.as<T>();
+      }
+    } catch (const YAML::Exception&) {
+      error(n, where + "." + key + ": '" + n.Scalar() + "' is not a valid value");
+    }
+  }
+
+  void read_ms(const YAML::Node& map, const char* key, std::chrono::milliseconds& out,
+               const std::string& where) {
+    long long v = out.count();
+    read(map, key, v, where);
+    out = std::chrono::milliseconds(v);
+  }
+
+  std::string path(const std::string& p) const {
+    if (p.empty()) return p;
+    std::filesystem::path fp(p);
+    if (fp.is_absolute()) return fp.lexically_normal().string();
+    return (std::filesystem::path(base_dir_) / fp).lexically_normal().string();
+  }
+
+  Status status() const {
+    if (errors_.empty()) return Status::ok();
+    std::string msg = std::to_string(errors_.size()) + " configuration error(s):";
+    for (const auto& e : errors_) msg += "\n  " + e;
+    return Status::invalid_argument(msg);
+  }
+
+ private:
+  std::string source_;
+  std::string base_dir_;
+  std::vector<std::string> errors_;
+};
+
+void parse_listen(Reader& r, const YAML::Node& n, Config& c) {
+  if (!n.IsDefined()) return;
+  auto s = n.as<std::string>("");
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    r.error(n, "listen must be HOST:PORT, e.g. \"0.0.0.0:5672\"");
+    return;
+  }
+  try {
+    int port = std::stoi(s.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    c.listen_port = static_cast<std::uint16_t>(port);
+    c.listen_host = s.substr(0, colon);
+  } catch (const std::exception&) {
+    r.error(n, "listen: '" + s.substr(colon + 1) + "' is not a port number (0-65535)");
+  }
+}
+
+void parse_schemas(Reader& r, const YAML::Node& n, Config& c) {
+  if (!n.IsDefined()) return;
+  if (!n.IsSequence()) {
+    r.error(n, "schemas must be a list of {namespace, xsd}");
+    return;
+  }
+  c.schemas.clear();
+  for (const auto& e : n) {
+    r.check_keys(e, "schemas[]", {"namespace", "xsd"});
+    SchemaEntry s;
+    r.read(e, "namespace", s.namespace_uri, "schemas[]");
+    r.read(e, "xsd", s.xsd, "schemas[]");
+    if (s.namespace_uri.empty() || s.xsd.empty()) {
+      r.error(e, "schemas[] needs both 'namespace' and 'xsd'");
+      continue;
+    }
+    s.xsd = r.path(s.xsd);
+    c.schemas.push_back(std::move(s));
+  }
+}
+
+void parse_adapters(Reader& r, const YAML::Node& n, Config& c) {
+  if (!n.IsDefined()) return;
+  if (!n.IsMap()) {
+    r.error(n, "adapters must map instance names to {type, ...}");
+    return;
+  }
+  c.adapters.clear();
+  for (const auto& kv : n) {
+    AdapterInstance a;
+    a.name = kv.first.as<std::string>("");
+    if (!kv.second.IsMap()) {
+      r.error(kv.second, "adapters." + a.name + " must be a mapping with a 'type'");
+      continue;
+    }
+    for (const auto& p : kv.second) {
+      auto key = p.first.as<std::string>("");
+      if (!p.second.IsScalar()) {
+        r.error(p.second, "adapters." + a.name + "." + key + " must be a scalar");
+        continue;
+      }
+      if (key == "type") {
+        a.type = p.second.Scalar();
+      } else {
+        a.params[key] = p.second.Scalar();
+      }
+    }
+    if (a.type.empty()) {
+      r.error(kv.second, "adapters." + a.name + " has no 'type'");
+      continue;
+    }
+    if (a.type == "transfer_dir") {
+      for (const auto& [key, value] : a.params) {
+        if (key != "root") {
+          r.error(kv.second[key], "unknown key '" + key + "' for adapter type transfer_dir (known: root)");
+        }
+      }
+      if (a.params["root"].empty()) {
+        r.error(kv.second, "adapters." + a.name + ": transfer_dir needs 'root'");
+      }
+      a.params["root"] = r.path(a.params["root"]);
+    } else {
+      r.error(kv.second["type"], "adapters." + a.name + ": unknown adapter type '" + a.type +
+                                     "' (known: transfer_dir)");
+    }
+    c.adapters.push_back(std::move(a));
+  }
+}
+
+Result<Config> parse_node(const YAML::Node& root, Reader& r) {
+  Config c;
+  if (root.IsNull() || !root.IsDefined()) return c;
+  r.check_keys(root, "the top level",
+               {"listen", "data_dir", "schemas", "routing", "adapters", "limits", "workers",
+                "delivery_threads", "commit", "retry", "log_level"});
+  if (!root.IsMap()) return r.status();
+  parse_listen(r, root["listen"], c);
+  r.read(root, "data_dir", c.data_dir, "top level");
+  c.data_dir = r.path(c.data_dir);
+  parse_schemas(r, root["schemas"], c);
+  if (auto n = root["routing"]; n.IsDefined()) {
+    r.check_keys(n, "routing", {"directory"});
+    r.read(n, "directory", c.routing_directory, "routing");
+  }
+  c.routing_directory = r.path(c.routing_directory);
+  parse_adapters(r, root["adapters"], c);
+  if (auto n = root["limits"]; n.IsDefined()) {
+    r.check_keys(n, "limits",
+                 {"max_message_bytes", "max_xml_bytes", "max_attachments", "max_xml_depth",
+                  "credit_window", "max_inflight"});
+    r.read(n, "max_message_bytes", c.limits.max_message_bytes, "limits");
+    r.read(n, "max_xml_bytes", c.limits.max_xml_bytes, "limits");
+    r.read(n, "max_attachments", c.limits.max_attachments, "limits");
+    r.read(n, "max_xml_depth", c.limits.max_xml_depth, "limits");
+    r.read(n, "credit_window", c.limits.credit_window, "limits");
+    r.read(n, "max_inflight", c.limits.max_inflight, "limits");
+    if (c.limits.credit_window == 0) r.error(n["credit_window"], "limits.credit_window must be > 0");
+    if (c.limits.max_inflight < c.limits.credit_window) {
+      r.error(n, "limits.max_inflight must be at least limits.credit_window");
+    }
+  }
+  r.read(root, "workers", c.workers, "top level");
+  r.read(root, "delivery_threads", c.delivery_threads, "top level");
+  if (auto n = root["commit"]; n.IsDefined()) {
+    r.check_keys(n, "commit", {"max_batch"});
+    r.read(n, "max_batch", c.commit_max_batch, "commit");
+  }
+  if (auto n = root["retry"]; n.IsDefined()) {
+    r.check_keys(n, "retry",
+                 {"max_attempts", "initial_backoff_ms", "max_backoff_ms", "multiplier", "jitter"});
+    r.read(n, "max_attempts", c.retry.max_attempts, "retry");
+    r.read_ms(n, "initial_backoff_ms", c.retry.initial_backoff, "retry");
+    r.read_ms(n, "max_backoff_ms", c.retry.max_backoff, "retry");
+    r.read(n, "multiplier", c.retry.multiplier, "retry");
+    r.read(n, "jitter", c.retry.jitter, "retry");
+    if (c.retry.max_attempts < 1) r.error(n, "retry.max_attempts must be at least 1");
+    if (c.retry.multiplier < 1.0) r.error(n, "retry.multiplier must be at least 1.0");
+    if (c.retry.jitter < 0.0 || c.retry.jitter >= 1.0) r.error(n, "retry.jitter must be in [0, 1)");
+  }
+  r.read(root, "log_level", c.log_level, "top level");
+  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
+      c.log_level != "error") {
+    r.error(root["log_level"], "log_level must be debug, info, warn or error");
+  }
+  if (c.routing_directory.empty()) r.error(root, "routing.directory is required");
+  if (c.adapters.empty()) r.error(root, "at least one adapter instance is required");
+  if (Status s = r.status(); !s.is_ok()) return s;
+  return c;
+}
+
+}  // namespace
+
+Result<Config> parse(const std::string& yaml, const std::string& source,
+                     const std::string& base_dir) {
+  Reader r(source, base_dir);
+  try {
+    YAML::Node root = YAML::Load(yaml);
+    if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
+      return Status::invalid_argument(source + ": the configuration must be a YAML mapping");
+    }
+    // Start from the embedded defaults' shape only for scalar defaults; lists and maps given in
+    // the file replace the defaults entirely.
+    return parse_node(root, r);
+  } catch (const YAML::Exception& e) {
+    return Status::invalid_argument(source + ":" + std::to_string(e.mark.line + 1) + ": " +
+                                    e.msg);
+  }
+}
+
+Result<Config> load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::io_error(path + ": cannot read the configuration file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  auto base = std::filesystem::absolute(path).parent_path().string();
+  return parse(ss.str(), path, base);
+}
+
+Result<Config> load_defaults() {
+  return parse(kEmbeddedDefaults, "<embedded defaults>",
+               std::filesystem::current_path().string());
+}
+
+}  // namespace ozghub::config

@@ -1,0 +1,77 @@
+// The daemon's configuration: one YAML file, validated as a whole.
+//
+// Every key has a default, so the daemon starts with no file at all (the demo). Unknown keys
+// are errors; all errors are collected and reported together, each with file and line. Relative
+// paths are resolved against the configuration file's folder (or the working directory for the
+// embedded defaults). Loading may throw nothing: errors come back as a Status.
+//
+// Reference of every key: config/ozg-hub.example.yaml.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.hpp"
+
+namespace ozghub::config {
+
+struct SchemaEntry {
+  std::string namespace_uri;
+  std::string xsd;
+};
+
+struct AdapterInstance {
+  std::string name;                           // referenced by routing channels
+  std::string type;                           // e.g. "transfer_dir"
+  std::map<std::string, std::string> params;  // type-specific, e.g. root
+};
+
+struct Limits {
+  std::size_t max_message_bytes = 64u << 20;  // whole AMQP message
+  std::size_t max_xml_bytes = 16u << 20;
+  std::size_t max_attachments = 100;
+  int max_xml_depth = 128;
+  std::uint32_t credit_window = 256;  // link credit per sending link
+  std::uint32_t max_inflight = 4096;  // received but not yet settled, over all links
+};
+
+struct RetryPolicy {
+  int max_attempts = 10;
+  std::chrono::milliseconds initial_backoff{1000};
+  std::chrono::milliseconds max_backoff{10 * 60 * 1000};
+  double multiplier = 2.0;
+  double jitter = 0.2;  // +/- fraction of each backoff
+};
+
+struct Config {
+  std::string listen_host = "0.0.0.0";
+  std::uint16_t listen_port = 5672;
+  std::string data_dir = "ozg-hub-data";
+  std::vector<SchemaEntry> schemas;
+  std::string routing_directory;
+  std::vector<AdapterInstance> adapters;
+  Limits limits;
+  int workers = 0;           // 0: one per core
+  int delivery_threads = 4;  // concurrent deliveries
+  std::size_t commit_max_batch = 2048;
+  RetryPolicy retry;
+  std::string log_level = "info";
+};
+
+// The configuration the daemon uses when started without a file: the demo setup, with paths
+// relative to the project root.
+extern const char* const kEmbeddedDefaults;
+
+// Parses `yaml` (named `source` in error messages); `base_dir` resolves relative paths.
+Result<Config> parse(const std::string& yaml, const std::string& source,
+                     const std::string& base_dir);
+// Reads and parses a file.
+Result<Config> load_file(const std::string& path);
+// The embedded defaults, relative paths resolved against the working directory.
+Result<Config> load_defaults();
+
+}  // namespace ozghub::config

@@ -1,0 +1,346 @@
+#include "ingress/amqp_listener.hpp"
+
+#include <proton/connection.hpp>
+#include <proton/connection_options.hpp>
+#include <proton/container.hpp>
+#include <proton/delivery.h>
+#include <proton/delivery.hpp>
+#include <proton/disposition.h>
+#include <proton/condition.h>
+#include <proton/error_condition.hpp>
+#include <proton/listen_handler.hpp>
+#include <proton/listener.hpp>
+#include <proton/message.hpp>
+#include <proton/message_id.hpp>
+#include <proton/messaging_handler.hpp>
+#include <proton/receiver.hpp>
+#include <proton/receiver_options.hpp>
+#include <proton/sender.hpp>
+#include <proton/sender_options.hpp>
+#include <proton/source.hpp>
+#include <proton/source_options.hpp>
+#include <proton/target.hpp>
+#include <proton/tracker.hpp>
+#include <proton/transport.hpp>
+#include <proton/work_queue.hpp>
+
+#include <deque>
+#include <map>
+#include <mutex>
+
+#include "common/log.hpp"
+#include "pipeline/outbox.hpp"
+
+namespace ozghub::ingress {
+namespace {
+
+constexpr char kApplicationsAddress[] = "applications";
+constexpr std::size_t kMaxQueuedReceipts = 10000;
+
+// Proton C++ cannot reject with an error condition; the C API can. This reaches the
+// pn_delivery_t through the protected accessor, the legal way (a member pointer taken through a
+// derived class).
+struct DeliveryAccess : proton::delivery {
+  static pn_delivery_t* raw(const proton::delivery& d) {
+    using Base = proton::internal::object<pn_delivery_t>;
+    pn_delivery_t* (Base::*get)() const = &DeliveryAccess::pn_object;
+    const Base& base = d;
+    return (base.*get)();
+  }
+};
+
+void reject_with_condition(proton::delivery& d, const Rejection& r) {
+  pn_delivery_t* pd = DeliveryAccess::raw(d);
+  pn_condition_t* cond = pn_disposition_condition(pn_delivery_local(pd));
+  std::string name(condition_symbol(r.condition));
+  pn_condition_set_name(cond, name.c_str());
+  pn_condition_set_description(cond, r.description.c_str());
+  pn_delivery_update(pd, PN_REJECTED);
+  d.settle();
+}
+
+struct PendingDelivery {
+  proton::delivery delivery;
+  proton::receiver link;
+  std::string reply_to;
+  proton::message_id message_id;
+};
+
+}  // namespace
+
+class AmqpListener::Handler : public proton::messaging_handler, public proton::listen_handler {
+ public:
+  Handler(const config::Config& cfg, pipeline::Intake& intake)
+      : config_(cfg), intake_(intake), container_(*this, "ozg-hub") {}
+
+  Status run() {
+    std::string addr = config_.listen_host + ":" + std::to_string(config_.listen_port);
+    try {
+      container_.listen(addr, static_cast<proton::listen_handler&>(*this));
+      container_.run();
+    } catch (const std::exception& e) {
+      return Status::io_error(std::string("AMQP listener: ") + e.what());
+    }
+    return listen_error_.empty() ? Status::ok() : Status::io_error(listen_error_);
+  }
+
+  void stop() { container_.stop(); }
+
+  // --- listen_handler -----------------------------------------------------------------------
+  void on_open(proton::listener& l) override {
+    log::info("amqp.listening",
+              {{"address", config_.listen_host + ":" + std::to_string(l.port())}});
+    schedule_tick();
+  }
+  void on_error(proton::listener&, const std::string& what) override {
+    listen_error_ = "cannot listen on " + config_.listen_host + ":" +
+                    std::to_string(config_.listen_port) + ": " + what;
+    log::error("amqp.listen_failed", {{"error", what}});
+    container_.stop();
+  }
+
+  // --- connections ----------------------------------------------------------------------------
+  class Connection;
+
+  void on_connection_open(proton::connection& c) override {
+    auto conn = std::make_shared<Connection>(*this, c);
+    connections_[c] = conn;
+    c.open();
+  }
+  void on_connection_close(proton::connection& c) override { forget(c); }
+  void on_transport_close(proton::transport& t) override { forget(t.connection()); }
+
+  void on_receiver_open(proton::receiver& r) override {
+    if (r.target().dynamic() || r.target().address() != kApplicationsAddress) {
+      r.open();
+      r.close(proton::error_condition(
+          "amqp:not-found", "unknown target address '" + r.target().address() +
+                                "': applications are sent to '" + kApplicationsAddress + "'"));
+      return;
+    }
+    r.open(proton::receiver_options().credit_window(0).auto_accept(false));
+    links_[r] = 0;
+    replenish();
+  }
+  void on_receiver_close(proton::receiver& r) override { links_.erase(r); }
+
+  void on_sender_open(proton::sender& s) override {
+    auto* conn = find(s.connection());
+    if (conn == nullptr) return;
+    std::string address;
+    if (s.source().dynamic()) {
+      address = "receipts/" + std::to_string(next_receipt_address_++);
+      s.open(proton::sender_options().source(proton::source_options().address(address)));
+    } else {
+      address = s.source().address();
+      s.open();
+    }
+    conn->receipt_links[address] = {s, {}};
+  }
+  void on_sender_close(proton::sender& s) override {
+    if (auto* conn = find(s.connection())) {
+      for (auto it = conn->receipt_links.begin(); it != conn->receipt_links.end(); ++it) {
+        if (it->second.first == s) {
+          conn->receipt_links.erase(it);
+          break;
+        }
+      }
+    }
+  }
+  void on_sendable(proton::sender& s) override {
+    if (auto* conn = find(s.connection())) conn->flush_receipts(s);
+  }
+
+  // --- messages ---------------------------------------------------------------------------------
+  void on_message(proton::delivery& d, proton::message& m) override {
+    auto conn_it = connections_.find(d.connection());
+    if (conn_it == connections_.end()) return;
+    auto& conn = conn_it->second;
+    proton::receiver link = d.receiver();
+    if (auto l = links_.find(link); l != links_.end()) ++l->second;
+    std::uint64_t id = conn->next_id++;
+    conn->pending.emplace(id, PendingDelivery{d, link, m.reply_to(), m.id()});
+    ++in_pipeline_;
+    pipeline::Submission s;
+    s.origin = conn;
+    s.id = id;
+    s.authenticated_sender = authenticated_sender(d.connection());
+    s.received_at_ms = pipeline::now_ms();
+    s.message = std::move(m);
+    intake_.submit(std::move(s));
+  }
+
+  // --- errors: never let Proton's default handlers throw on the event loop -------------------
+  void on_error(const proton::error_condition& e) override {
+    log::warn("amqp.error", {{"condition", e.name()}});
+  }
+  void on_transport_error(proton::transport& t) override {
+    log::info("amqp.transport_error", {{"condition", t.error().name()}});
+    forget(t.connection());
+  }
+  void on_connection_error(proton::connection& c) override {
+    log::info("amqp.connection_error", {{"condition", c.error().name()}});
+  }
+  void on_session_error(proton::session&) override { log::info("amqp.session_error"); }
+  void on_receiver_error(proton::receiver& r) override {
+    log::info("amqp.link_error", {{"condition", r.error().name()}});
+  }
+  void on_sender_error(proton::sender& s) override {
+    log::info("amqp.link_error", {{"condition", s.error().name()}});
+  }
+
+  // The per-connection state. Lives on the event loop thread, except settle(), which pipeline
+  // threads call and which only hands the verdicts to the connection's work queue.
+  class Connection : public pipeline::Origin, public std::enable_shared_from_this<Connection> {
+   public:
+    Connection(Handler& h, proton::connection& c) : handler_(h), work_queue_(&c.work_queue()) {}
+
+    void settle(std::vector<std::pair<std::uint64_t, pipeline::Verdict>> verdicts) override {
+      handler_.in_pipeline_ -= static_cast<std::int64_t>(verdicts.size());
+      std::lock_guard lock(mutex_);
+      if (work_queue_ == nullptr) return;  // connection gone: the sender will redeliver
+      work_queue_->add([self = shared_from_this(), v = std::move(verdicts)]() mutable {
+        self->apply(std::move(v));
+      });
+    }
+
+    void close() {
+      std::lock_guard lock(mutex_);
+      work_queue_ = nullptr;
+    }
+
+    void apply(std::vector<std::pair<std::uint64_t, pipeline::Verdict>> verdicts) {
+      for (auto& [id, v] : verdicts) {
+        auto it = pending.find(id);
+        if (it == pending.end()) continue;
+        PendingDelivery& p = it->second;
+        if (auto l = handler_.links_.find(p.link); l != handler_.links_.end() && l->second > 0) {
+          --l->second;
+        }
+        if (p.link.closed() || p.delivery.settled()) {
+          pending.erase(it);
+          continue;
+        }
+        if (v.accepted) {
+          p.delivery.accept();
+          if (!p.reply_to.empty()) send_receipt(p, v);
+        } else {
+          reject_with_condition(p.delivery, v.rejection);
+        }
+        pending.erase(it);
+      }
+      handler_.replenish();
+    }
+
+    void send_receipt(const PendingDelivery& p, const pipeline::Verdict& v) {
+      auto link = receipt_links.find(p.reply_to);
+      if (link == receipt_links.end()) return;  // nobody listening there on this connection
+      proton::message r;
+      r.to(p.reply_to);
+      r.correlation_id(p.message_id);
+      r.properties().put("case_number", v.case_number);
+      r.properties().put("office_id", v.office_id);
+      r.properties().put("status", "accepted");
+      auto& queue = link->second.second;
+      if (queue.size() >= kMaxQueuedReceipts) {
+        log::warn("amqp.receipt_dropped", {{"case", v.case_number}});
+        return;
+      }
+      queue.push_back(std::move(r));
+      flush_receipts(link->second.first);
+    }
+
+    void flush_receipts(proton::sender& s) {
+      for (auto& [address, entry] : receipt_links) {
+        if (entry.first != s) continue;
+        while (!entry.second.empty() && s.credit() > 0) {
+          s.send(entry.second.front());
+          entry.second.pop_front();
+        }
+      }
+    }
+
+    std::uint64_t next_id = 1;
+    std::map<std::uint64_t, PendingDelivery> pending;
+    std::map<std::string, std::pair<proton::sender, std::deque<proton::message>>> receipt_links;
+
+   private:
+    Handler& handler_;
+    std::mutex mutex_;
+    proton::work_queue* work_queue_;
+  };
+
+ private:
+  Connection* find(const proton::connection& c) {
+    auto it = connections_.find(c);
+    return it == connections_.end() ? nullptr : it->second.get();
+  }
+
+  void forget(const proton::connection& c) {
+    auto it = connections_.find(c);
+    if (it == connections_.end()) return;
+    it->second->close();
+    for (auto l = links_.begin(); l != links_.end();) {
+      if (l->first.connection() == c) {
+        l = links_.erase(l);
+      } else {
+        ++l;
+      }
+    }
+    connections_.erase(it);
+  }
+
+  static std::string authenticated_sender(const proton::connection& c) {
+    std::string user = c.user();
+    return user == "anonymous" ? std::string() : user;
+  }
+
+  // Grants credit to links below their window while the pipeline has room. Credit is topped up
+  // in chunks (a quarter window) so a busy link does not cost a flow frame per message.
+  void replenish() {
+    const std::int64_t window = config_.limits.credit_window;
+    std::int64_t reserved = in_pipeline_.load();
+    for (auto& [r, unsettled] : links_) reserved += r.credit();
+    std::int64_t room = static_cast<std::int64_t>(config_.limits.max_inflight) - reserved;
+    for (auto& [r, unsettled] : links_) {
+      if (room <= 0) break;
+      std::int64_t have = r.credit() + unsettled;
+      std::int64_t want = window - have;
+      if (want <= 0) continue;
+      if (want < std::max<std::int64_t>(1, window / 4) && r.credit() > 0) continue;
+      std::int64_t grant = std::min(want, room);
+      proton::receiver rr = r;
+      rr.add_credit(static_cast<int>(grant));
+      room -= grant;
+    }
+  }
+
+  // A safety net: credit withheld while the pipeline was full is granted again even when the
+  // verdicts that freed the room went to a connection that has since closed.
+  void schedule_tick() {
+    container_.schedule(proton::duration(100), [this] {
+      replenish();
+      schedule_tick();
+    });
+  }
+
+  const config::Config& config_;
+  pipeline::Intake& intake_;
+  proton::container container_;
+  std::string listen_error_;
+  std::map<proton::connection, std::shared_ptr<Connection>> connections_;
+  std::map<proton::receiver, std::int64_t> links_;  // receiver -> unsettled deliveries
+  std::atomic<std::int64_t> in_pipeline_{0};
+  std::uint64_t next_receipt_address_ = 1;
+};
+
+AmqpListener::AmqpListener(const config::Config& config, pipeline::Intake& intake)
+    : handler_(std::make_unique<Handler>(config, intake)) {}
+
+AmqpListener::~AmqpListener() = default;
+
+Status AmqpListener::run() { return handler_->run(); }
+
+void AmqpListener::stop() { handler_->stop(); }
+
+}  // namespace ozghub::ingress

@@ -1,0 +1,44 @@
+// AMQP 1.0 ingress: the one place applications are received.
+//
+// Qpid Proton's container runs the event loop on one thread. A sending link to the target
+// `applications` gets link credit as the pipeline has room (limits.credit_window per link,
+// limits.max_inflight over all links), so a fast sender cannot make the hub buffer without
+// bound. Each message goes to the intake worker pool untouched; its verdict comes back through
+// the connection's work queue and is settled there: accepted (after the synced commit) or
+// rejected with an `ozg:` condition and a description for the sender.
+//
+// Receipts: a client may attach a receiving link (e.g. a dynamic one) and name its address in
+// `reply_to`; after commit the hub sends there a message with correlation_id = the message id
+// and application properties case_number, office_id and status = "accepted".
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.hpp"
+#include "config/config.hpp"
+#include "pipeline/intake.hpp"
+
+namespace ozghub::ingress {
+
+class AmqpListener {
+ public:
+  AmqpListener(const config::Config& config, pipeline::Intake& intake);
+  ~AmqpListener();
+  AmqpListener(const AmqpListener&) = delete;
+  AmqpListener& operator=(const AmqpListener&) = delete;
+
+  // Listens and runs the event loop on the calling thread until stop(). Startup errors (the
+  // address is taken) come back as a Status.
+  Status run();
+  // Thread-safe; run() returns soon after.
+  void stop();
+
+ private:
+  class Handler;
+  std::unique_ptr<Handler> handler_;
+};
+
+}  // namespace ozghub::ingress

@@ -1,0 +1,91 @@
+#include "pipeline/committer.hpp"
+
+#include <cstdlib>
+
+#include "common/log.hpp"
+
+namespace ozghub::pipeline {
+
+Committer::Committer(store::Store& store, Outbox& outbox, std::size_t max_batch)
+    : store_(store), outbox_(outbox), max_batch_(max_batch) {}
+
+Committer::~Committer() { stop(); }
+
+void Committer::start() { thread_ = std::thread([this] { run(); }); }
+
+void Committer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Committer::submit(std::vector<PendingCase> cases) {
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.empty()) {
+      queue_ = std::move(cases);
+    } else {
+      for (auto& c : cases) queue_.push_back(std::move(c));
+    }
+  }
+  cv_.notify_one();
+}
+
+void Committer::run() {
+  std::vector<PendingCase> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      if (queue_.size() <= max_batch_) {
+        batch.swap(queue_);
+      } else {
+        auto split = queue_.begin() + static_cast<std::ptrdiff_t>(max_batch_);
+        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(split));
+        queue_.erase(queue_.begin(), split);
+      }
+    }
+    commit_batch(batch);
+    batch.clear();
+  }
+}
+
+void Committer::commit_batch(std::vector<PendingCase>& batch) {
+  std::vector<store::CommitItem> items(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    items[i].case_ = batch[i].case_.get();
+    items[i].channels = batch[i].channels;
+  }
+  Status s = store_.commit(items, now_ms());
+  if (!s.is_ok()) {
+    // Fail-stop: never acknowledge what may not be on disk, never retry a failed sync.
+    log::error("store.commit_failed", {{"error", s.message()}});
+    std::abort();
+  }
+  VerdictBatch verdicts;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    PendingCase& p = batch[i];
+    Verdict v;
+    v.accepted = true;
+    v.case_number = p.case_->case_number;
+    v.office_id = p.case_->office_id;
+    if (items[i].duplicate) {
+      log::info("case.duplicate", {{"case", v.case_number}});
+    } else {
+      for (std::uint16_t ch = 0; ch < p.channels; ++ch) {
+        store::OutboxEntry e;
+        e.case_number = p.case_->case_number;
+        e.channel = ch;
+        outbox_.push({std::move(e), p.case_});
+      }
+    }
+    verdicts.add(p.origin, p.id, std::move(v));
+  }
+  verdicts.flush();
+}
+
+}  // namespace ozghub::pipeline

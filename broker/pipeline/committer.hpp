@@ -1,0 +1,61 @@
+// The one place an application becomes durable: group commit.
+//
+// Workers hand over routed applications; the committer thread takes everything queued (up to
+// max_batch), writes it in one synced batch, then settles each submission as accepted and
+// schedules its deliveries. While one batch syncs the next one gathers, so the disk's sync rate
+// limits batches per second, not applications per second.
+//
+// A failed synced write is fail-stop: nothing of that batch is acknowledged, the process logs
+// the error and aborts; at restart the store's log recovers what was durable and senders
+// redeliver the rest.
+//
+// Thread-safety: submit() from any thread; one internal thread does the commits.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/application.hpp"
+#include "pipeline/outbox.hpp"
+#include "pipeline/verdict.hpp"
+#include "store/store.hpp"
+
+namespace ozghub::pipeline {
+
+struct PendingCase {
+  std::shared_ptr<Case> case_;  // office_id and app set
+  std::uint16_t channels = 0;
+  std::shared_ptr<Origin> origin;
+  std::uint64_t id = 0;  // the origin's id for this submission
+};
+
+class Committer {
+ public:
+  Committer(store::Store& store, Outbox& outbox, std::size_t max_batch);
+  ~Committer();
+  Committer(const Committer&) = delete;
+  Committer& operator=(const Committer&) = delete;
+
+  void start();
+  void stop();  // commits what is queued, then returns
+  void submit(std::vector<PendingCase> cases);
+
+ private:
+  void run();
+  void commit_batch(std::vector<PendingCase>& batch);
+
+  store::Store& store_;
+  Outbox& outbox_;
+  std::size_t max_batch_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<PendingCase> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace ozghub::pipeline

@@ -1,0 +1,108 @@
+#include "pipeline/intake.hpp"
+
+#include "common/log.hpp"
+
+namespace ozghub::pipeline {
+namespace {
+constexpr std::size_t kWorkerBatch = 32;
+}
+
+Intake::Intake(const config::Limits& limits,
+               std::shared_ptr<const validation::SchemaCatalog> catalog, RoutingState& routing,
+               Committer& committer)
+    : catalog_(std::move(catalog)), routing_(routing), committer_(committer) {
+  decode_limits_.max_xml_bytes = limits.max_xml_bytes;
+  decode_limits_.max_attachments = limits.max_attachments;
+  decode_limits_.max_total_bytes = limits.max_message_bytes;
+  validation_limits_.max_document_bytes = limits.max_xml_bytes;
+  validation_limits_.max_depth = limits.max_xml_depth;
+}
+
+Intake::~Intake() { stop(); }
+
+void Intake::start(int threads) {
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+}
+
+void Intake::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void Intake::submit(Submission s) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(s));
+  }
+  cv_.notify_one();
+}
+
+OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& validator) const {
+  auto decoded = ingress::decode_application(s.message, decode_limits_, s.authenticated_sender,
+                                             s.received_at_ms);
+  if (auto* r = std::get_if<Rejection>(&decoded)) return std::move(*r);
+  auto c = std::make_shared<Case>();
+  c->app = std::move(std::get<Application>(decoded));
+  Application& app = c->app;
+
+  std::optional<std::string_view> schema;
+  if (!app.schema.empty()) schema = app.schema;
+  auto validated = validator.validate(app.xml, schema);
+  if (auto* r = std::get_if<Rejection>(&validated)) return std::move(*r);
+  app.schema = std::get<validation::Validated>(validated).namespace_uri;
+
+  auto snapshot = routing_.get();
+  auto route = snapshot->directory->lookup(app.area_id, app.service_id);
+  if (auto* r = std::get_if<Rejection>(&route)) return std::move(*r);
+  const routing::Office& office = *std::get<routing::RouteMatch>(route).office;
+  c->office_id = office.id;
+
+  PendingCase p;
+  p.case_ = std::move(c);
+  p.channels = static_cast<std::uint16_t>(office.channels.size());
+  p.origin = s.origin;
+  p.id = s.id;
+  return p;
+}
+
+void Intake::run() {
+  validation::Validator validator(catalog_, validation_limits_);
+  std::vector<Submission> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      while (!queue_.empty() && batch.size() < kWorkerBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    std::vector<PendingCase> routed;
+    VerdictBatch rejected;
+    for (auto& s : batch) {
+      auto outcome = process(s, validator);
+      if (auto* p = std::get_if<PendingCase>(&outcome)) {
+        routed.push_back(std::move(*p));
+        continue;
+      }
+      auto& r = std::get<Rejection>(outcome);
+      // The description may quote the sender's data: it goes to the sender only.
+      log::info("application.rejected", {{"condition", condition_label(r.condition)}});
+      Verdict v;
+      v.accepted = false;
+      v.rejection = std::move(r);
+      rejected.add(s.origin, s.id, std::move(v));
+    }
+    batch.clear();
+    if (!routed.empty()) committer_.submit(std::move(routed));
+    rejected.flush();
+  }
+}
+
+}  // namespace ozghub::pipeline

@@ -1,0 +1,71 @@
+// The worker pool between the AMQP event loop and the committer: decodes each message,
+// validates its XML against the catalog and routes it. Rejections go straight back to the
+// origin; routed applications go on to the committer.
+//
+// Nothing here blocks the event loop: submit() only queues. The queue is bounded from outside:
+// the ingress grants link credit only while the pipeline has room (limits.max_inflight).
+//
+// Thread-safety: submit() from any thread; `threads` internal workers, each with its own
+// Validator.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <proton/message.hpp>
+
+#include "config/config.hpp"
+#include "ingress/message_decoder.hpp"
+#include "pipeline/committer.hpp"
+#include "pipeline/routing_state.hpp"
+#include "pipeline/verdict.hpp"
+#include "validation/xml_validator.hpp"
+
+namespace ozghub::pipeline {
+
+struct Submission {
+  std::shared_ptr<Origin> origin;
+  std::uint64_t id = 0;
+  proton::message message;
+  std::string authenticated_sender;  // empty when the connection is anonymous
+  std::int64_t received_at_ms = 0;
+};
+
+class Intake {
+ public:
+  Intake(const config::Limits& limits, std::shared_ptr<const validation::SchemaCatalog> catalog,
+         RoutingState& routing, Committer& committer);
+  ~Intake();
+  Intake(const Intake&) = delete;
+  Intake& operator=(const Intake&) = delete;
+
+  void start(int threads);
+  void stop();  // finishes what is queued
+  void submit(Submission s);
+
+  // Decodes, validates and routes one submission (what each worker does). Exposed for tests
+  // and benchmarks.
+  OrRejection<PendingCase> process(Submission& s, validation::Validator& validator) const;
+
+ private:
+  void run();
+
+  ingress::DecodeLimits decode_limits_;
+  validation::Limits validation_limits_;
+  std::shared_ptr<const validation::SchemaCatalog> catalog_;
+  RoutingState& routing_;
+  Committer& committer_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Submission> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace ozghub::pipeline

@@ -1,0 +1,34 @@
+// Case numbers (Vorgangsnummern): 20 digits, the UTC date YYYYMMDD followed by a 12-digit
+// sequence that starts at 1 each day. Unique per hub: the generator's state is persisted in the
+// same synced write batch as the cases that used it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.hpp"
+
+namespace ozghub::store {
+
+class CaseNumberGenerator {
+ public:
+  // `state` is what state() returned last time, or empty for a new hub.
+  static Result<CaseNumberGenerator> restore(std::string_view state);
+
+  // The next case number for a commit at `now_ms` (UTC milliseconds since the epoch). If the
+  // clock went back to an earlier day, the sequence continues under the later date already used,
+  // so numbers never repeat.
+  std::string next(std::int64_t now_ms);
+  // Serialised state to persist with the batch: "YYYYMMDD:sequence".
+  std::string state() const;
+
+ private:
+  std::uint32_t date_ = 0;  // YYYYMMDD of the last number issued
+  std::uint64_t seq_ = 0;   // last sequence issued on that date
+};
+
+// YYYYMMDD of a UTC timestamp.
+std::uint32_t utc_date(std::int64_t unix_ms);
+
+}  // namespace ozghub::store

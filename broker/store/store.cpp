@@ -1,0 +1,219 @@
+#include "store/store.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/write_batch.h>
+
+#include <cstring>
+#include <unordered_map>
+
+#include "store/record_codec.hpp"
+
+namespace ozghub::store {
+namespace {
+
+constexpr char kCaseNumberStateKey[] = "case_number_state";
+
+Status from_rocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::ok();
+  if (s.IsCorruption()) return Status::corruption(what + ": " + s.ToString());
+  if (s.IsNotFound()) return Status::not_found(what + ": " + s.ToString());
+  return Status::io_error(what + ": " + s.ToString());
+}
+
+std::string encode_entry(const OutboxEntry& e) {
+  std::string v;
+  v.append(reinterpret_cast<const char*>(&e.attempts), sizeof e.attempts);
+  v.append(reinterpret_cast<const char*>(&e.due_ms), sizeof e.due_ms);
+  v.append(e.last_error);
+  return v;
+}
+
+bool decode_entry(std::string_view key, std::string_view value, OutboxEntry& e) {
+  auto sep = key.find('\0');
+  if (sep == std::string_view::npos || key.size() != sep + 3) return false;
+  if (value.size() < sizeof e.attempts + sizeof e.due_ms) return false;
+  e.case_number.assign(key.substr(0, sep));
+  e.channel = static_cast<std::uint16_t>((static_cast<std::uint8_t>(key[sep + 1]) << 8) |
+                                         static_cast<std::uint8_t>(key[sep + 2]));
+  std::memcpy(&e.attempts, value.data(), sizeof e.attempts);
+  std::memcpy(&e.due_ms, value.data() + sizeof e.attempts, sizeof e.due_ms);
+  e.last_error.assign(value.substr(sizeof e.attempts + sizeof e.due_ms));
+  return true;
+}
+
+}  // namespace
+
+std::string outbox_key(const std::string& case_number, std::uint16_t channel) {
+  std::string k = case_number;
+  k.push_back('\0');
+  k.push_back(static_cast<char>(channel >> 8));
+  k.push_back(static_cast<char>(channel & 0xff));
+  return k;
+}
+
+std::string idempotency_key(const std::string& sender, const std::string& message_id) {
+  std::string k = sender;
+  k.push_back('\0');
+  k += message_id;
+  return k;
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  options.paranoid_checks = true;
+  options.IncreaseParallelism(2);
+  // Applications are written once and read about once: favour write throughput and keep the
+  // memtables modest so a large backlog does not live in memory.
+  options.write_buffer_size = 64u << 20;
+  options.max_write_buffer_number = 3;
+  options.max_total_wal_size = 256u << 20;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions point_lookup_cf(options);
+  point_lookup_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
+      {"cases", point_lookup_cf},
+      {"idempotency", point_lookup_cf},
+      {"outbox", rocksdb::ColumnFamilyOptions(options)},
+      {"deadletters", rocksdb::ColumnFamilyOptions(options)},
+  };
+  std::unique_ptr<Store> store(new Store());
+  rocksdb::DB* db = nullptr;
+  auto s = rocksdb::DB::Open(rocksdb::DBOptions(options), dir, cfs, &store->handles_, &db);
+  if (!s.ok()) return from_rocks(s, "cannot open the store in " + dir);
+  store->db_.reset(db);
+  store->meta_ = store->handles_[0];
+  store->cases_ = store->handles_[1];
+  store->idempotency_ = store->handles_[2];
+  store->outbox_ = store->handles_[3];
+  store->deadletters_ = store->handles_[4];
+
+  std::string state;
+  s = db->Get(rocksdb::ReadOptions(), store->meta_, kCaseNumberStateKey, &state);
+  if (!s.ok() && !s.IsNotFound()) return from_rocks(s, "cannot read the case number state");
+  auto gen = CaseNumberGenerator::restore(state);
+  if (!gen) return gen.status();
+  store->case_numbers_ = *gen;
+  return store;
+}
+
+Store::~Store() {
+  if (db_) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close().PermitUncheckedError();
+  }
+}
+
+Status Store::commit(std::span<CommitItem> items, std::int64_t now_ms) {
+  if (items.empty()) return Status::ok();
+  // Duplicate suppression: look up every idempotency key at once, then resolve duplicates
+  // within the batch itself.
+  std::vector<std::string> keys;
+  keys.reserve(items.size());
+  for (const auto& it : items) keys.push_back(idempotency_key(it.case_->app.sender, it.case_->app.message_id));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<std::string> values(items.size());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(items.size(), idempotency_);
+  auto statuses = db_->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+
+  rocksdb::WriteBatch batch;
+  std::unordered_map<std::string_view, std::string> in_batch;
+  CaseNumberGenerator gen = case_numbers_;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    CommitItem& it = items[i];
+    if (statuses[i].ok()) {
+      it.duplicate = true;
+      it.case_->case_number = values[i];
+      continue;
+    }
+    if (!statuses[i].IsNotFound()) return from_rocks(statuses[i], "idempotency lookup failed");
+    if (auto f = in_batch.find(keys[i]); f != in_batch.end()) {
+      it.duplicate = true;
+      it.case_->case_number = f->second;
+      continue;
+    }
+    it.duplicate = false;
+    it.case_->case_number = gen.next(now_ms);
+    in_batch.emplace(keys[i], it.case_->case_number);
+    batch.Put(cases_, it.case_->case_number, encode_case(*it.case_));
+    batch.Put(idempotency_, keys[i], it.case_->case_number);
+    OutboxEntry e;
+    for (std::uint16_t ch = 0; ch < it.channels; ++ch) {
+      batch.Put(outbox_, outbox_key(it.case_->case_number, ch), encode_entry(e));
+    }
+  }
+  if (batch.Count() == 0) return Status::ok();
+  batch.Put(meta_, kCaseNumberStateKey, gen.state());
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  auto s = db_->Write(wo, &batch);
+  if (!s.ok()) return from_rocks(s, "synced commit failed");
+  case_numbers_ = gen;
+  return Status::ok();
+}
+
+Result<Case> Store::load_case(const std::string& case_number) const {
+  rocksdb::PinnableSlice value;
+  auto s = db_->Get(rocksdb::ReadOptions(), cases_, case_number, &value);
+  if (!s.ok()) return from_rocks(s, "case " + case_number);
+  return decode_case(std::string_view(value.data(), value.size()));
+}
+
+Status Store::record_delivered(const OutboxEntry& e) {
+  return from_rocks(db_->Delete(rocksdb::WriteOptions(), outbox_, outbox_key(e.case_number, e.channel)),
+                    "recording a delivery failed");
+}
+
+Status Store::record_retry(const OutboxEntry& e) {
+  return from_rocks(db_->Put(rocksdb::WriteOptions(), outbox_, outbox_key(e.case_number, e.channel),
+                             encode_entry(e)),
+                    "recording a retry failed");
+}
+
+Status Store::record_dead_letter(const OutboxEntry& e) {
+  rocksdb::WriteBatch batch;
+  auto key = outbox_key(e.case_number, e.channel);
+  batch.Delete(outbox_, key);
+  batch.Put(deadletters_, key, encode_entry(e));
+  // Dead letters are what an operator acts on: make them as durable as the case.
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return from_rocks(db_->Write(wo, &batch), "recording a dead letter failed");
+}
+
+Status Store::scan(rocksdb::ColumnFamilyHandle* cf,
+                   const std::function<Status(OutboxEntry)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    OutboxEntry e;
+    if (!decode_entry(it->key().ToStringView(), it->value().ToStringView(), e)) {
+      return Status::corruption("malformed delivery entry in the store");
+    }
+    if (Status s = fn(std::move(e)); !s.is_ok()) return s;
+  }
+  return from_rocks(it->status(), "scanning the store failed");
+}
+
+Status Store::scan_outbox(const std::function<Status(OutboxEntry)>& fn) const {
+  return scan(outbox_, fn);
+}
+
+Status Store::scan_dead_letters(const std::function<Status(OutboxEntry)>& fn) const {
+  return scan(deadletters_, fn);
+}
+
+std::uint64_t Store::case_count_estimate() const {
+  std::uint64_t n = 0;
+  db_->GetIntProperty(cases_, "rocksdb.estimate-num-keys", &n);
+  return n;
+}
+
+}  // namespace ozghub::store

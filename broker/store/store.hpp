@@ -1,0 +1,98 @@
+// The durable store: RocksDB, one column family per kind of record.
+//
+//   cases        case_number -> encoded Case (record_codec.hpp)
+//   idempotency  sender 0x00 message_id -> case_number
+//   outbox       case_number 0x00 channel(u16 BE) -> OutboxEntry (a delivery still to do)
+//   deadletters  case_number 0x00 channel(u16 BE) -> OutboxEntry (attempts and last error)
+//   default      meta: the case number generator's state
+//
+// commit() is the only place an application becomes durable: one synced WriteBatch for many
+// applications (group commit). Everything after it (delivery bookkeeping) is written without
+// sync: losing such a write after a machine crash only repeats a delivery, which the adapters
+// recognise by the case number.
+//
+// Thread-safety: commit() is called by one thread (the committer); the other methods may be
+// called from any thread concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/application.hpp"
+#include "common/status.hpp"
+#include "store/case_number.hpp"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace ozghub::store {
+
+struct CommitItem {
+  // in
+  Case* case_ = nullptr;       // office_id and app set; case_number is filled in
+  std::uint16_t channels = 0;  // how many outbox entries to create
+  // out
+  bool duplicate = false;  // (sender, message_id) was committed before: case_number is the old one
+};
+
+struct OutboxEntry {
+  std::string case_number;
+  std::uint16_t channel = 0;
+  std::int32_t attempts = 0;  // attempts made so far
+  std::int64_t due_ms = 0;    // when to try next (0: now)
+  std::string last_error;     // free of personal data
+};
+
+class Store {
+ public:
+  // Opens or creates the database in `dir`. A damaged database is refused with its error.
+  static Result<std::unique_ptr<Store>> open(const std::string& dir);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Group commit of new cases: assigns case numbers, suppresses duplicates (also within the
+  // batch), writes cases, idempotency keys and outbox entries in one synced batch. When this
+  // returns ok every item is durable. A failed write is fail-stop for the caller: nothing of the
+  // batch may be acknowledged.
+  Status commit(std::span<CommitItem> items, std::int64_t now_ms);
+
+  Result<Case> load_case(const std::string& case_number) const;
+
+  // Delivery bookkeeping (not synced, see above).
+  Status record_delivered(const OutboxEntry& e);
+  Status record_retry(const OutboxEntry& e);        // updates attempts, due, last error
+  Status record_dead_letter(const OutboxEntry& e);  // moves the entry to the dead letters
+
+  // Iterates all pending deliveries (startup recovery) or dead letters. Stops at the first
+  // non-ok Status the callback returns.
+  Status scan_outbox(const std::function<Status(OutboxEntry)>& fn) const;
+  Status scan_dead_letters(const std::function<Status(OutboxEntry)>& fn) const;
+
+  std::uint64_t case_count_estimate() const;
+
+ private:
+  Store() = default;
+  Status scan(rocksdb::ColumnFamilyHandle* cf, const std::function<Status(OutboxEntry)>& fn) const;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* cases_ = nullptr;
+  rocksdb::ColumnFamilyHandle* idempotency_ = nullptr;
+  rocksdb::ColumnFamilyHandle* outbox_ = nullptr;
+  rocksdb::ColumnFamilyHandle* deadletters_ = nullptr;
+  CaseNumberGenerator case_numbers_;  // committer thread only
+};
+
+// Key helpers, exposed for tests.
+std::string outbox_key(const std::string& case_number, std::uint16_t channel);
+std::string idempotency_key(const std::string& sender, const std::string& message_id);
+
+}  // namespace ozghub::store

@@ -1,0 +1,151 @@
+"""Test harness: runs the real ozg-hub daemon on 127.0.0.1 with a port chosen by the kernel and a
+fresh data directory, and talks to it with the real AMQP client in scripts/ozghub_client.py."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+SOURCE_DIR = os.environ.get("OZGHUB_SOURCE_DIR",
+                            os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BINARY = os.environ.get("OZGHUB_BINARY", os.path.join(SOURCE_DIR, "build", "broker", "ozg-hub"))
+CORPUS = os.path.abspath(os.path.join(SOURCE_DIR, "..", "shared", "corpus"))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
+
+import ozghub_client  # noqa: E402
+
+ANTRAG_NS = "urn:ozg-hub:schema:antrag:1.0"
+MOECKERN = "150860140140"
+PASSPORT = "99085001000000"
+DEMO_CERTS = os.path.join(SOURCE_DIR, "config", "demo-certs")
+
+
+def example_antrag():
+    with open(os.path.join(SOURCE_DIR, "schemas", "ozg-antrag", "example-antrag.xml"),
+              encoding="utf-8") as f:
+        return f.read()
+
+
+class Hub:
+    """One daemon process with its own data directory."""
+
+    def __init__(self, workdir, routing=None, extra_config="", retry=None):
+        self.workdir = workdir
+        self.data_dir = os.path.join(workdir, "data")
+        self.transfer = os.path.join(workdir, "transfer")
+        self.config_path = os.path.join(workdir, "ozg-hub.yaml")
+        routing = routing or os.path.join(SOURCE_DIR, "config", "routing.demo.yaml")
+        retry = retry or "{ max_attempts: 3, initial_backoff_ms: 50, max_backoff_ms: 200 }"
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write(f"""listen: "127.0.0.1:0"
+data_dir: {self.data_dir}
+schemas:
+  - namespace: "{ANTRAG_NS}"
+    xsd: {SOURCE_DIR}/schemas/ozg-antrag/ozg-antrag-1.0.xsd
+routing:
+  directory: {routing}
+adapters:
+  transfer:
+    type: transfer_dir
+    root: {self.transfer}
+retry: {retry}
+{extra_config}
+""")
+        self.proc = None
+        self.port = None
+        self.log = []
+
+    def start(self, timeout=30):
+        self.log = []
+        self.port = None
+        self.proc = subprocess.Popen([BINARY, "--config", self.config_path],
+                                     stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     text=True)
+        ready = threading.Event()
+
+        def pump():
+            for line in self.proc.stderr:
+                self.log.append(line)
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if event.get("event") == "amqp.listening":
+                    self.port = int(event["address"].rsplit(":", 1)[1])
+                    ready.set()
+            ready.set()
+
+        self.pump = threading.Thread(target=pump, daemon=True)
+        self.pump.start()
+        if not ready.wait(timeout) or self.port is None:
+            self.kill()
+            raise RuntimeError("hub did not start:\n" + "".join(self.log))
+        return self
+
+    @property
+    def url(self):
+        return f"amqp://127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(30)
+        self.pump.join(5)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(30)
+
+    def events(self, name):
+        out = []
+        for line in self.log:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if e.get("event") == name:
+                out.append(e)
+        return out
+
+    def submit(self, messages, receipts=False, timeout=60):
+        return ozghub_client.submit(self.url, messages, receipts=receipts, timeout=timeout)
+
+    def case_dirs(self, office):
+        root = os.path.join(self.transfer, office)
+        if not os.path.isdir(root):
+            return []
+        return sorted(d for d in os.listdir(root) if not d.startswith("."))
+
+    def wait_for_cases(self, office, count, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if len(self.case_dirs(office)) >= count:
+                return self.case_dirs(office)
+            time.sleep(0.05)
+        raise AssertionError(f"{office}: expected {count} case folders, found "
+                             f"{self.case_dirs(office)}")
+
+
+class HubTestCase(unittest.TestCase):
+    """Gives each test a fresh hub in a temporary directory."""
+
+    routing = None
+    extra_config = ""
+    retry = None
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ozghub-it-")
+        self.hub = Hub(self.tmp, routing=self.routing, extra_config=self.extra_config,
+                       retry=self.retry)
+        self.hub.start()
+
+    def tearDown(self):
+        self.hub.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)

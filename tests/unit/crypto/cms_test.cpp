@@ -1,0 +1,250 @@
+// The CMS output is checked with the real `openssl` command line, the tool an office uses.
+#include "crypto/cms.hpp"
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace ozghub::crypto {
+namespace {
+
+using ozghub::testing::read_file;
+using ozghub::testing::source_dir;
+using ozghub::testing::TempDir;
+using ozghub::testing::write_file;
+
+std::filesystem::path demo_cert() {
+  return source_dir() / "config/demo-certs/moeckern-buergeramt.pem";
+}
+std::filesystem::path demo_key() {
+  return source_dir() / "config/demo-certs/moeckern-buergeramt.key";
+}
+
+// Runs a shell command; returns its exit status and leaves its stderr in `log`.
+int run(const std::string& command, const std::filesystem::path& log) {
+  const int rc = std::system((command + " >" + log.string() + " 2>&1").c_str());
+  return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+std::shared_ptr<const Recipient> load_demo_recipient() {
+  auto r = Recipient::from_pem_file(demo_cert().string());
+  EXPECT_TRUE(r.is_ok()) << r.status().message();
+  return r.is_ok() ? *r : nullptr;
+}
+
+// Encrypts, decrypts with `openssl cms -decrypt` and returns what openssl produced.
+std::string round_trip_through_openssl(std::string_view plaintext, const TempDir& dir) {
+  auto recipient = load_demo_recipient();
+  if (!recipient) return "<no recipient>";
+  auto der = encrypt(plaintext, *recipient);
+  EXPECT_TRUE(der.is_ok()) << der.status().message();
+  if (!der.is_ok()) return "<encrypt failed>";
+  const auto in = dir.path() / "in.p7m";
+  const auto out = dir.path() / "out.bin";
+  const auto log = dir.path() / "openssl.log";
+  write_file(in, *der);
+  const int rc =
+      run("openssl cms -decrypt -inform DER -in " + in.string() + " -recip " +
+              demo_cert().string() + " -inkey " + demo_key().string() + " -out " + out.string(),
+          log);
+  EXPECT_EQ(rc, 0) << read_file(log);
+  return read_file(out);
+}
+
+std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(gen() & 0xff);
+  return s;
+}
+
+TEST(CmsEncrypt, EmptyInputDecryptsWithOpensslCli) {
+  TempDir dir;
+  EXPECT_EQ(round_trip_through_openssl("", dir), "");
+}
+
+TEST(CmsEncrypt, SmallXmlDecryptsWithOpensslCli) {
+  TempDir dir;
+  // CRLF and a lone LF must survive unchanged: no S/MIME text canonicalisation.
+  const std::string xml =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<antrag><name>Müller</name>\n"
+      "<ort>Möckern</ort></antrag>\n";
+  EXPECT_EQ(round_trip_through_openssl(xml, dir), xml);
+}
+
+TEST(CmsEncrypt, OneMebibyteBinaryDecryptsWithOpensslCli) {
+  TempDir dir;
+  const std::string data = random_bytes(1 << 20, 42);
+  const std::string decrypted = round_trip_through_openssl(data, dir);
+  ASSERT_EQ(decrypted.size(), data.size());
+  EXPECT_TRUE(decrypted == data);
+}
+
+TEST(CmsEncrypt, UsesAes256GcmAndRsaOaepWithSha256) {
+  TempDir dir;
+  auto recipient = load_demo_recipient();
+  ASSERT_TRUE(recipient);
+  auto der = encrypt("<a/>", *recipient);
+  ASSERT_OK(der);
+  write_file(dir.path() / "m.p7m", *der);
+  const auto log = dir.path() / "print.txt";
+  ASSERT_EQ(
+      run("openssl cms -cmsout -print -inform DER -in " + (dir.path() / "m.p7m").string(), log), 0);
+  const std::string printed = read_file(log);
+  EXPECT_NE(printed.find("id-smime-ct-authEnvelopedData"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("algorithm: aes-256-gcm"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("algorithm: rsaesOaep"), std::string::npos) << printed;
+  // OAEP hash and MGF1 hash are both SHA-256, not the SHA-1 default (which would be absent).
+  EXPECT_NE(printed.find(":sha256"), std::string::npos) << printed;
+  EXPECT_NE(printed.find(":mgf1"), std::string::npos) << printed;
+}
+
+TEST(CmsEncrypt, EachEncryptionUsesAFreshKey) {
+  auto recipient = load_demo_recipient();
+  ASSERT_TRUE(recipient);
+  auto a = encrypt("same", *recipient);
+  auto b = encrypt("same", *recipient);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  EXPECT_NE(*a, *b);
+}
+
+TEST(CmsEncrypt, SharedRecipientFromManyThreads) {
+  auto recipient = load_demo_recipient();
+  ASSERT_TRUE(recipient);
+  TempDir dir;
+  const std::string data = random_bytes(8192, 7);
+  std::vector<std::string> outputs(8);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < outputs.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto der = encrypt(data, *recipient);
+        if (!der.is_ok()) return;
+        outputs[t] = std::move(*der);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  // Spot-check one result from each thread with the real tool.
+  for (std::size_t t = 0; t < outputs.size(); ++t) {
+    ASSERT_FALSE(outputs[t].empty()) << "thread " << t;
+    const auto in = dir.path() / ("t" + std::to_string(t) + ".p7m");
+    const auto out = dir.path() / ("t" + std::to_string(t) + ".out");
+    write_file(in, outputs[t]);
+    ASSERT_EQ(
+        run("openssl cms -decrypt -inform DER -in " + in.string() + " -recip " +
+                demo_cert().string() + " -inkey " + demo_key().string() + " -out " + out.string(),
+            dir.path() / "log"),
+        0);
+    EXPECT_TRUE(read_file(out) == data) << "thread " << t;
+  }
+}
+
+TEST(Recipient, LoadsDemoCertificate) {
+  auto recipient = load_demo_recipient();
+  ASSERT_TRUE(recipient);
+  EXPECT_EQ(recipient->subject(), "CN=moeckern-buergeramt (DEMO ONLY),O=ozg-hub demo,C=DE");
+  // notAfter=Nov 20 11:53:34 2036 GMT
+  EXPECT_EQ(recipient->not_after_unix(), 2110794814);
+}
+
+TEST(Recipient, FromPemMatchesFromPemFile) {
+  auto r = Recipient::from_pem(read_file(demo_cert()));
+  ASSERT_OK(r);
+  EXPECT_EQ((*r)->subject(), load_demo_recipient()->subject());
+}
+
+TEST(Recipient, KeepsUtf8InSubject) {
+  TempDir dir;
+  const auto cert = dir.path() / "c.pem";
+  ASSERT_EQ(run("openssl req -x509 -newkey rsa:2048 -nodes -utf8 -days 1 -keyout " +
+                    (dir.path() / "k.pem").string() + " -out " + cert.string() +
+                    " -subj '/CN=Stadt Möckern'",
+                dir.path() / "log"),
+            0)
+      << read_file(dir.path() / "log");
+  auto r = Recipient::from_pem_file(cert.string());
+  ASSERT_OK(r);
+  EXPECT_EQ((*r)->subject(), "CN=Stadt Möckern");
+}
+
+TEST(Recipient, MissingFileIsNamed) {
+  auto r = Recipient::from_pem_file("/nonexistent/office.pem");
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kIoError);
+  EXPECT_NE(r.status().message().find("/nonexistent/office.pem"), std::string::npos);
+  EXPECT_NE(r.status().message().find("unreadable"), std::string::npos);
+  EXPECT_NE(r.status().message().find("No such file or directory"), std::string::npos);
+}
+
+TEST(Recipient, DirectoryIsUnreadable) {
+  TempDir dir;
+  auto r = Recipient::from_pem_file(dir.path().string());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("Is a directory"), std::string::npos) << r.status().message();
+}
+
+TEST(Recipient, GarbagePemIsNotACertificate) {
+  TempDir dir;
+  const auto path = dir.path() / "garbage.pem";
+  write_file(path, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
+  auto r = Recipient::from_pem_file(path.string());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find(path.string()), std::string::npos);
+  EXPECT_NE(r.status().message().find("not a PEM certificate"), std::string::npos);
+
+  auto empty = Recipient::from_pem("");
+  ASSERT_FALSE(empty.is_ok());
+  EXPECT_NE(empty.status().message().find("not a PEM certificate"), std::string::npos);
+
+  // A private key is PEM, but not a certificate.
+  auto key = Recipient::from_pem_file(demo_key().string());
+  ASSERT_FALSE(key.is_ok());
+  EXPECT_NE(key.status().message().find("not a PEM certificate"), std::string::npos);
+}
+
+TEST(Recipient, EcCertificateIsRejected) {
+  TempDir dir;
+  const auto cert = dir.path() / "ec.pem";
+  ASSERT_EQ(run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+                "-subj /CN=ec -keyout " +
+                    (dir.path() / "ec.key").string() + " -out " + cert.string(),
+                dir.path() / "log"),
+            0)
+      << read_file(dir.path() / "log");
+  auto r = Recipient::from_pem_file(cert.string());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find(cert.string()), std::string::npos);
+  EXPECT_NE(r.status().message().find("not an RSA key"), std::string::npos) << r.status().message();
+}
+
+TEST(Recipient, Rsa1024CertificateIsTooSmall) {
+  TempDir dir;
+  const auto cert = dir.path() / "small.pem";
+  ASSERT_EQ(run("openssl req -x509 -newkey rsa:1024 -nodes -days 1 -subj /CN=small -keyout " +
+                    (dir.path() / "small.key").string() + " -out " + cert.string(),
+                dir.path() / "log"),
+            0)
+      << read_file(dir.path() / "log");
+  auto r = Recipient::from_pem_file(cert.string());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find(cert.string()), std::string::npos);
+  EXPECT_NE(r.status().message().find("1024 bits"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("2048"), std::string::npos);
+}
+
+TEST(CryptoSha256, KnownVectors) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+}  // namespace
+}  // namespace ozghub::crypto

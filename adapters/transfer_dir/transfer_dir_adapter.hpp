@@ -15,6 +15,8 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "delivery/adapter.hpp"
 
@@ -28,9 +30,14 @@ class TransferDirAdapter final : public delivery::Adapter {
   delivery::DeliveryResult deliver(const delivery::DeliveryRequest& request) noexcept override;
 
   // The name an attachment is stored under: path separators, control characters, leading dots
-  // and names reserved by the adapter are replaced; duplicates get a numeric suffix. Exposed for
-  // tests.
+  // and names reserved by the adapter are replaced; duplicates get a numeric suffix (see
+  // unique_file_names). Exposed for tests.
   static std::string sanitise_file_name(std::string_view name);
+
+  // The stored names of a case's attachments, in order: each sanitised, then made unique within
+  // the case (ignoring ASCII case, for case-insensitive shares) with "-2", "-3" before the
+  // extension. Never "application.xml" or "manifest.json". Before any ".p7m" is appended.
+  static std::vector<std::string> unique_file_names(const std::vector<Attachment>& attachments);
 
  private:
   std::filesystem::path root_;

@@ -1,16 +1,395 @@
 #include "transfer_dir/transfer_dir_adapter.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <optional>
+#include <random>
+#include <unordered_set>
+
 namespace ozghub::adapters {
 
-TransferDirAdapter::TransferDirAdapter(std::filesystem::path root) : root_(std::move(root)) {}
+namespace {
 
-delivery::DeliveryResult TransferDirAdapter::deliver(
-    const delivery::DeliveryRequest& /*request*/) noexcept {
-  return delivery::DeliveryResult::retry_later("transfer_dir: not implemented yet");
+using delivery::DeliveryResult;
+
+constexpr std::string_view kApplicationName = "application.xml";
+constexpr std::string_view kManifestName = "manifest.json";
+constexpr std::string_view kEncryptedSuffix = ".p7m";
+constexpr std::string_view kTempPrefix = ".tmp-";
+constexpr std::size_t kMaxNameBytes = 200;
+// A longer "extension" is more likely part of the name than a file type worth keeping.
+constexpr std::size_t kMaxExtensionBytes = 32;
+// Group access lets the office's software (a different user in the same group) pick cases up
+// and delete them; the umask can narrow this further.
+constexpr mode_t kDirMode = 0770;
+constexpr mode_t kFileMode = 0660;
+
+// ---------------------------------------------------------------------------------------------
+// UTF-8
+
+// Length of the well-formed UTF-8 sequence at s[i] (1-4) and its code point, or 0 if the bytes
+// there are not well-formed (overlong, surrogate, beyond U+10FFFF, truncated).
+std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char b0 = byte(0);
+  if (b0 < 0x80) {
+    cp = b0;
+    return 1;
+  }
+  std::size_t len = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+    cp = b0 & 0x1F;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    cp = b0 & 0x0F;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    cp = b0 & 0x07;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const unsigned char b = byte(k);
+    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return 0;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  return len;
 }
 
-std::string TransferDirAdapter::sanitise_file_name(std::string_view name) {
-  return std::string(name);
+bool is_utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
+void truncate_utf8(std::string& s, std::size_t max) {
+  if (s.size() <= max) return;
+  std::size_t n = max;
+  while (n > 0 && is_utf8_continuation(s[n])) --n;
+  s.resize(n);
 }
+
+// ---------------------------------------------------------------------------------------------
+// File names
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = ascii_lower(c);
+  return out;
+}
+
+bool is_replaced_code_point(char32_t cp) {
+  if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return true;  // C0, DEL, C1 controls
+  switch (cp) {
+    case '/':
+    case '\\':
+    // Not valid on the Windows/SMB shares transfer folders are often read from.
+    case '<':
+    case '>':
+    case ':':
+    case '"':
+    case '|':
+    case '?':
+    case '*':
+    // Bidirectional controls make "rechnung\u202Efdp.exe" display as "rechnungexe.pdf".
+    case 0x061C:
+    case 0x200E:
+    case 0x200F:
+    case 0xFEFF:
+      return true;
+    default:
+      return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+  }
+}
+
+// Windows maps these to devices whatever the extension ("nul.pdf"), so a share would lose them.
+bool is_windows_device_name(std::string_view name) {
+  const std::string stem = ascii_lower(name.substr(0, name.find('.')));
+  if (stem == "con" || stem == "prn" || stem == "aux" || stem == "nul") return true;
+  return stem.size() == 4 && (stem.starts_with("com") || stem.starts_with("lpt")) &&
+         stem[3] >= '1' && stem[3] <= '9';
+}
+
+// Where the extension starts (the last '.', not the first character), or npos when the name has
+// none worth keeping.
+std::size_t extension_start(std::string_view name) {
+  const std::size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || name.size() - dot > kMaxExtensionBytes) {
+    return std::string_view::npos;
+  }
+  return dot;
+}
+
+// `stem` + `suffix` + `ext`, the stem shortened so the whole stays within kMaxNameBytes.
+std::string join_within_limit(std::string stem, std::string_view suffix, std::string_view ext) {
+  const std::size_t fixed = suffix.size() + ext.size();
+  truncate_utf8(stem, kMaxNameBytes > fixed ? kMaxNameBytes - fixed : 0);
+  // A cut can leave a dot right before the extension's dot (".."), or a trailing dot or space.
+  if (!stem.empty() && (stem.back() == '.' || stem.back() == ' ')) stem.back() = '_';
+  if (stem.empty()) stem = "_";
+  std::string out = std::move(stem);
+  out += suffix;
+  out += ext;
+  return out;
+}
+
+bool is_reserved(std::string_view name) {
+  const std::string lower = ascii_lower(name);
+  return lower == kApplicationName || lower == kManifestName || is_windows_device_name(name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+
+// Appends `s` as a JSON string literal; ill-formed UTF-8 becomes U+FFFD so the manifest always
+// parses.
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (std::size_t i = 0; i < s.size();) {
+    char32_t cp = 0;
+    const std::size_t len = utf8_sequence(s, i, cp);
+    if (len == 0) {
+      out += "\\ufffd";
+      ++i;
+      continue;
+    }
+    if (len > 1) {
+      out.append(s.substr(i, len));
+      i += len;
+      continue;
+    }
+    const char c = s[i++];
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (cp < 0x20 || cp == 0x7F) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string iso8601_utc_ms(std::int64_t ms_since_epoch) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> tp{milliseconds{ms_since_epoch}};
+  const auto midnight = floor<days>(tp);
+  const year_month_day ymd{midnight};
+  const hh_mm_ss<milliseconds> hms{tp - midnight};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<int>(hms.seconds().count()),
+                static_cast<int>(hms.subseconds().count()));
+  return buf;
+}
+
+struct StoredFile {
+  std::string name;  // as stored, with ".p7m" when encrypted
+  std::string_view role;
+  std::string_view content_type;
+  std::uint64_t size = 0;
+  std::string sha256;
+  std::uint64_t plain_size = 0;
+  std::string plain_sha256;
+};
+
+std::string build_manifest(const delivery::DeliveryRequest& request, bool encrypted,
+                           const std::vector<StoredFile>& files) {
+  const Application& app = request.case_.app;
+  std::string out;
+  out.reserve(1024 + files.size() * 320);
+  const auto field = [&out](std::string_view indent, std::string_view key) {
+    out += indent;
+    append_json_string(out, key);
+    out += ": ";
+  };
+  const auto string_field = [&](std::string_view key, std::string_view value) {
+    field("  ", key);
+    append_json_string(out, value);
+    out += ",\n";
+  };
+  out += "{\n";
+  string_field("format", "ozg-hub-transfer/1");
+  string_field("case_number", request.case_.case_number);
+  string_field("message_id", app.message_id);
+  string_field("sender", app.sender);
+  string_field("received_at", iso8601_utc_ms(app.received_at_ms));
+  string_field("area_id", app.area_id);
+  string_field("service_id", app.service_id);
+  string_field("office_id", request.office.id);
+  string_field("schema", app.schema);
+  field("  ", "encrypted");
+  out += encrypted ? "true,\n" : "false,\n";
+  field("  ", "files");
+  out += "[";
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const StoredFile& f = files[i];
+    out += i == 0 ? "\n    {\n" : ",\n    {\n";
+    const auto file_string = [&](std::string_view key, std::string_view value, bool last) {
+      field("      ", key);
+      append_json_string(out, value);
+      out += last ? "\n" : ",\n";
+    };
+    const auto file_number = [&](std::string_view key, std::uint64_t value, bool last) {
+      field("      ", key);
+      out += std::to_string(value);
+      out += last ? "\n" : ",\n";
+    };
+    file_string("name", f.name, false);
+    file_string("role", f.role, false);
+    file_string("content_type", f.content_type, false);
+    file_number("size", f.size, false);
+    file_string("sha256", f.sha256, !encrypted);
+    if (encrypted) {
+      file_number("plain_size", f.plain_size, false);
+      file_string("plain_sha256", f.plain_sha256, true);
+    }
+    out += "    }";
+  }
+  out += files.empty() ? "]\n" : "\n  ]\n";
+  out += "}\n";
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// POSIX file system helpers. Everything below the root is reached with *at() calls relative to
+// an open folder, so nothing is resolved twice and no path is built from application data.
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  // close() is where NFS and some FUSE file systems report a failed write.
+  int close() {
+    const int rc = ::close(std::exchange(fd_, -1));
+    return rc;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// An error from a file system call, as the text the host stores: the operation and errno only.
+struct FsError {
+  const char* operation;
+  int err;
+};
+
+DeliveryResult retry(const FsError& e) {
+  return DeliveryResult::retry_later(std::string("transfer_dir: ") + e.operation +
+                                     " failed: " + std::strerror(e.err));
+}
+
+std::optional<FsError> fsync_dir(int fd, const char* operation) {
+  // Some file systems (CIFS among others) cannot fsync a folder and say EINVAL; PostgreSQL
+  // ignores that too, as there is nothing more to do.
+  if (::fsync(fd) != 0 && errno != EINVAL) return FsError{operation, errno};
+  return std::nullopt;
+}
+
+UniqueFd open_dir_at(int dirfd, const char* name, int extra_flags = 0) {
+  int fd;
+  do {
+    fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | extra_flags);
+  } while (fd < 0 && errno == EINTR);
+  return UniqueFd(fd);
+}
+
+std::optional<FsError> write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return FsError{"write", errno};
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return std::nullopt;
+}
+
+// Creates `name` in `dirfd` (it must not exist), writes `data` and makes it durable.
+std::optional<FsError> write_file_at(int dirfd, const std::string& name, std::string_view data) {
+  UniqueFd fd(::openat(dirfd, name.c_str(),
+                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kFileMode));
+  if (!fd.valid()) return FsError{"create file", errno};
+  if (auto e = write_all(fd.get(), data)) return e;
+  if (::fsync(fd.get()) != 0) return FsError{"fsync", errno};
+  if (fd.close() != 0) return FsError{"close", errno};
+  return std::nullopt;
+}
+
+// Removes `name` in `dirfd` and, if it is a folder, everything in it. Never follows symlinks.
+bool remove_tree_at(int dirfd, const char* name, int depth = 0) noexcept {
+  UniqueFd fd = open_dir_at(dirfd, name, O_NOFOLLOW);
+  if (!fd.valid()) {
+    if (errno == ENOENT) return true;
+    if (errno == ENOTDIR || errno == ELOOP) return ::unlinkat(dirfd, name, 0) == 0;
+    return false;
+  }
+  if (depth > 16) return false;
+  const int raw = fd.get();
+  DIR* dir = ::fdopendir(raw);
+  if (dir == nullptr) return false;
+  static_cast<void>(fd.close() == 0 ? 0 : 0);  // placeholder, replaced below
+  return true;
+}
+
+}  // namespace
 
 }  // namespace ozghub::adapters

@@ -14,6 +14,9 @@
 #include <proton/binary.hpp>
 #include <proton/tracker.hpp>
 #include <proton/types.hpp>
+#include <proton/transport.hpp>
+#include <proton/error_condition.hpp>
+#include <proton/work_queue.hpp>
 
 #include <algorithm>
 #include <chrono>

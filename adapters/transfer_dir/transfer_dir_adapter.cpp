@@ -15,6 +15,7 @@
 #include <optional>
 #include <random>
 #include <unordered_set>
+#include <utility>
 
 namespace ozghub::adapters {
 
@@ -218,10 +219,10 @@ std::string iso8601_utc_ms(std::int64_t ms_since_epoch) {
   const year_month_day ymd{midnight};
   const hh_mm_ss<milliseconds> hms{tp - midnight};
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()),
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
                 static_cast<int>(hms.subseconds().count()));
   return buf;
 }
@@ -316,10 +317,8 @@ class UniqueFd {
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
   // close() is where NFS and some FUSE file systems report a failed write.
-  int close() {
-    const int rc = ::close(std::exchange(fd_, -1));
-    return rc;
-  }
+  int close() { return ::close(std::exchange(fd_, -1)); }
+  int release() { return std::exchange(fd_, -1); }
 
  private:
   int fd_ = -1;
@@ -365,8 +364,8 @@ std::optional<FsError> write_all(int fd, std::string_view data) {
 
 // Creates `name` in `dirfd` (it must not exist), writes `data` and makes it durable.
 std::optional<FsError> write_file_at(int dirfd, const std::string& name, std::string_view data) {
-  UniqueFd fd(::openat(dirfd, name.c_str(),
-                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kFileMode));
+  UniqueFd fd(::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                       kFileMode));
   if (!fd.valid()) return FsError{"create file", errno};
   if (auto e = write_all(fd.get(), data)) return e;
   if (::fsync(fd.get()) != 0) return FsError{"fsync", errno};
@@ -374,22 +373,302 @@ std::optional<FsError> write_file_at(int dirfd, const std::string& name, std::st
   return std::nullopt;
 }
 
-// Removes `name` in `dirfd` and, if it is a folder, everything in it. Never follows symlinks.
-bool remove_tree_at(int dirfd, const char* name, int depth = 0) noexcept {
-  UniqueFd fd = open_dir_at(dirfd, name, O_NOFOLLOW);
+// Removes `name` in `parent` and, if it is a folder, everything in it. Never follows symlinks.
+// Allocates nothing, so it is safe in cleanup paths.
+bool remove_tree_at(int parent, const char* name, int depth = 0) noexcept {
+  UniqueFd fd = open_dir_at(parent, name, O_NOFOLLOW);
   if (!fd.valid()) {
     if (errno == ENOENT) return true;
-    if (errno == ENOTDIR || errno == ELOOP) return ::unlinkat(dirfd, name, 0) == 0;
+    if (errno == ENOTDIR || errno == ELOOP) return ::unlinkat(parent, name, 0) == 0;
     return false;
   }
-  if (depth > 16) return false;
-  const int raw = fd.get();
-  DIR* dir = ::fdopendir(raw);
+  // Our temporary folders are flat; anything deeper was not made by us.
+  if (depth > 8) return false;
+  DIR* dir = ::fdopendir(fd.get());
   if (dir == nullptr) return false;
-  static_cast<void>(fd.close() == 0 ? 0 : 0);  // placeholder, replaced below
+  const int dir_fd = fd.get();
+  bool ok = true;
+  while (const dirent* entry = ::readdir(dir)) {
+    const char* child = entry->d_name;
+    if (std::strcmp(child, ".") == 0 || std::strcmp(child, "..") == 0) continue;
+    if (::unlinkat(dir_fd, child, 0) == 0 || errno == ENOENT) continue;
+    // Linux says EISDIR for a folder, POSIX allows EPERM.
+    ok = (errno == EISDIR || errno == EPERM) && remove_tree_at(dir_fd, child, depth + 1) && ok;
+  }
+  ::closedir(dir);  // closes dir_fd
+  static_cast<void>(fd.release());
+  if (!ok) return false;
+  return ::unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT;
+}
+
+// Removes the temporary folders a crashed or failed attempt left for this case.
+std::optional<FsError> remove_stale_temp_dirs(int office_fd, std::string_view case_number) {
+  std::string prefix(kTempPrefix);
+  prefix += case_number;
+  prefix += '-';
+  UniqueFd fd = open_dir_at(office_fd, ".");
+  if (!fd.valid()) return FsError{"open office folder", errno};
+  DIR* dir = ::fdopendir(fd.get());
+  if (dir == nullptr) return FsError{"read office folder", errno};
+  static_cast<void>(fd.release());
+  std::vector<std::string> stale;
+  errno = 0;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (std::string_view(entry->d_name).starts_with(prefix)) stale.emplace_back(entry->d_name);
+  }
+  const int read_errno = errno;
+  ::closedir(dir);
+  if (read_errno != 0) return FsError{"read office folder", read_errno};
+  for (const auto& name : stale) {
+    if (!remove_tree_at(office_fd, name.c_str())) {
+      return FsError{"remove stale temporary folder", errno};
+    }
+  }
+  return std::nullopt;
+}
+
+// Removes the case's temporary folder unless the rename made it the delivered one.
+class TempDirGuard {
+ public:
+  TempDirGuard(int office_fd, std::string name) : office_fd_(office_fd), name_(std::move(name)) {}
+  ~TempDirGuard() {
+    if (!name_.empty()) remove_tree_at(office_fd_, name_.c_str());
+  }
+  TempDirGuard(const TempDirGuard&) = delete;
+  TempDirGuard& operator=(const TempDirGuard&) = delete;
+  void dismiss() { name_.clear(); }
+
+ private:
+  int office_fd_;
+  std::string name_;
+};
+
+std::string random_hex() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(gen()));
+  return buf;
+}
+
+bool is_case_number(std::string_view s) {
+  if (s.size() != 20) return false;
+  for (const char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// The routing directory promises [A-Za-z0-9._-]+; "." and ".." match that too.
+bool is_safe_office_id(std::string_view s) {
+  if (s.empty() || s.front() == '.') return false;
+  for (const char c : s) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
   return true;
 }
 
 }  // namespace
+
+TransferDirAdapter::TransferDirAdapter(std::filesystem::path root) : root_(std::move(root)) {
+  // A failure here surfaces as a clear error on the first delivery; the daemon need not stop.
+  std::error_code ec;
+  std::filesystem::create_directories(root_, ec);
+}
+
+std::string TransferDirAdapter::sanitise_file_name(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (std::size_t i = 0; i < name.size();) {
+    char32_t cp = 0;
+    const std::size_t len = utf8_sequence(name, i, cp);
+    if (len == 0 || is_replaced_code_point(cp)) {
+      out += '_';
+      i += len == 0 ? 1 : len;
+      continue;
+    }
+    // No leading dot (hidden files, ".", "..") and no "..": a dot never follows a dot.
+    if (cp == '.' && (out.empty() || out.back() == '.')) {
+      out += '_';
+    } else {
+      out.append(name.substr(i, len));
+    }
+    i += len;
+  }
+  // Windows drops a trailing dot or space, which would make two different names collide.
+  if (!out.empty() && (out.back() == '.' || out.back() == ' ')) out.back() = '_';
+  if (out.empty()) return "attachment";
+  if (is_reserved(out)) out.insert(0, 1, '_');
+  if (out.size() > kMaxNameBytes) {
+    const std::size_t ext = extension_start(out);
+    if (ext == std::string::npos) return join_within_limit(std::move(out), {}, {});
+    const std::string extension = out.substr(ext);
+    out.resize(ext);
+    return join_within_limit(std::move(out), {}, extension);
+  }
+  return out;
+}
+
+std::vector<std::string> TransferDirAdapter::unique_file_names(
+    const std::vector<Attachment>& attachments) {
+  std::vector<std::string> names;
+  names.reserve(attachments.size());
+  std::unordered_set<std::string> taken{std::string(kApplicationName), std::string(kManifestName)};
+  for (const auto& attachment : attachments) {
+    std::string name = sanitise_file_name(attachment.name);
+    if (!taken.insert(ascii_lower(name)).second) {
+      const std::size_t ext_pos = extension_start(name);
+      const std::string stem = name.substr(0, ext_pos);
+      const std::string ext = ext_pos == std::string::npos ? std::string() : name.substr(ext_pos);
+      for (std::size_t n = 2;; ++n) {
+        std::string candidate = join_within_limit(stem, "-" + std::to_string(n), ext);
+        if (taken.insert(ascii_lower(candidate)).second) {
+          name = std::move(candidate);
+          break;
+        }
+      }
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+delivery::DeliveryResult TransferDirAdapter::deliver(
+    const delivery::DeliveryRequest& request) noexcept {
+  try {
+    return deliver_case(request);
+  } catch (const std::bad_alloc&) {
+    return DeliveryResult::retry_later("transfer_dir: out of memory");
+  } catch (...) {
+    // std::filesystem and friends put paths into what(); those paths may hold the case number
+    // and must not reach the dead-letter store verbatim.
+    return DeliveryResult::retry_later("transfer_dir: unexpected internal error");
+  }
+}
+
+delivery::DeliveryResult TransferDirAdapter::deliver_case(
+    const delivery::DeliveryRequest& request) const {
+  const Case& c = request.case_;
+  const std::string& office_id = request.office.id;
+  if (!is_safe_office_id(office_id)) {
+    return DeliveryResult::rejected("transfer_dir: office id is not a safe folder name");
+  }
+  if (!is_case_number(c.case_number)) {
+    return DeliveryResult::rejected("transfer_dir: case number is not 20 digits");
+  }
+  const crypto::Recipient* recipient = request.recipient;
+  // Fail closed: an office that asked for encryption never gets plaintext because of a bug or a
+  // half-applied reload elsewhere.
+  if (recipient == nullptr && !request.office.certificate_path.empty()) {
+    return DeliveryResult::retry_later(
+        "transfer_dir: office has a certificate but none was loaded; not writing plaintext");
+  }
+
+  const auto root_param = request.channel.params.find("root");
+  const std::filesystem::path& root = root_param != request.channel.params.end()
+                                          ? std::filesystem::path(root_param->second)
+                                          : root_;
+  const UniqueFd root_fd = open_dir_at(AT_FDCWD, root.c_str());
+  if (!root_fd.valid()) return retry({"open root folder", errno});
+
+  UniqueFd office_fd = open_dir_at(root_fd.get(), office_id.c_str());
+  if (!office_fd.valid()) {
+    if (errno != ENOENT) return retry({"open office folder", errno});
+    if (::mkdirat(root_fd.get(), office_id.c_str(), kDirMode) == 0) {
+      if (auto e = fsync_dir(root_fd.get(), "fsync root folder")) return retry(*e);
+    } else if (errno != EEXIST) {  // EEXIST: another delivery for this office was faster
+      return retry({"create office folder", errno});
+    }
+    office_fd = open_dir_at(root_fd.get(), office_id.c_str());
+    if (!office_fd.valid()) return retry({"open office folder", errno});
+  }
+
+  struct stat st {};
+  if (::fstatat(office_fd.get(), c.case_number.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    return DeliveryResult::delivered();
+  }
+  if (errno != ENOENT) return retry({"stat case folder", errno});
+
+  if (auto e = remove_stale_temp_dirs(office_fd.get(), c.case_number)) return retry(*e);
+
+  std::string temp_name;
+  for (int tries = 0;; ++tries) {
+    temp_name = std::string(kTempPrefix) + c.case_number + "-" + random_hex();
+    if (::mkdirat(office_fd.get(), temp_name.c_str(), kDirMode) == 0) break;
+    if (errno != EEXIST || tries >= 3) return retry({"create temporary folder", errno});
+  }
+  TempDirGuard guard(office_fd.get(), temp_name);
+  const UniqueFd temp_fd = open_dir_at(office_fd.get(), temp_name.c_str(), O_NOFOLLOW);
+  if (!temp_fd.valid()) return retry({"open temporary folder", errno});
+
+  const bool encrypted = recipient != nullptr;
+  const std::vector<std::string> attachment_names = unique_file_names(c.app.attachments);
+  std::vector<StoredFile> files;
+  files.reserve(1 + c.app.attachments.size());
+
+  const auto store = [&](std::string name, std::string_view role, std::string_view content_type,
+                         std::string_view content) -> std::optional<DeliveryResult> {
+    StoredFile f;
+    f.role = role;
+    f.content_type = content_type;
+    std::optional<FsError> error;
+    if (encrypted) {
+      auto der = crypto::encrypt(content, *recipient);
+      if (!der.is_ok()) {
+        return DeliveryResult::retry_later("transfer_dir: encryption failed: " +
+                                           der.status().message());
+      }
+      name += kEncryptedSuffix;
+      f.plain_size = content.size();
+      f.plain_sha256 = crypto::sha256_hex(content);
+      f.size = der->size();
+      f.sha256 = crypto::sha256_hex(*der);
+      error = write_file_at(temp_fd.get(), name, *der);
+    } else {
+      f.size = content.size();
+      f.sha256 = crypto::sha256_hex(content);
+      error = write_file_at(temp_fd.get(), name, content);
+    }
+    if (error) return retry(*error);
+    f.name = std::move(name);
+    files.push_back(std::move(f));
+    return std::nullopt;
+  };
+
+  if (auto failed =
+          store(std::string(kApplicationName), "application", "application/xml", c.app.xml)) {
+    return *failed;
+  }
+  for (std::size_t i = 0; i < c.app.attachments.size(); ++i) {
+    const Attachment& a = c.app.attachments[i];
+    if (auto failed = store(attachment_names[i], "attachment", a.content_type, a.data)) {
+      return *failed;
+    }
+  }
+  const std::string manifest = build_manifest(request, encrypted, files);
+  if (auto e = write_file_at(temp_fd.get(), std::string(kManifestName), manifest)) {
+    return retry(*e);
+  }
+  if (auto e = fsync_dir(temp_fd.get(), "fsync temporary folder")) return retry(*e);
+
+  // RENAME_NOREPLACE: a concurrent delivery of the same case that renamed first wins, and ours
+  // is discarded, instead of silently replacing an (empty) folder the office is working on.
+  int rc = ::renameat2(office_fd.get(), temp_name.c_str(), office_fd.get(), c.case_number.c_str(),
+                       RENAME_NOREPLACE);
+  if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+    // Not supported by this file system (older NFS, CIFS): a plain rename still refuses to
+    // replace a non-empty folder.
+    rc = ::renameat(office_fd.get(), temp_name.c_str(), office_fd.get(), c.case_number.c_str());
+  }
+  if (rc != 0) {
+    if (errno == EEXIST || errno == ENOTEMPTY) return DeliveryResult::delivered();
+    return retry({"rename", errno});
+  }
+  guard.dismiss();
+  // Without this the rename may not survive a power cut; a retry then finds the folder in place.
+  if (auto e = fsync_dir(office_fd.get(), "fsync office folder")) return retry(*e);
+  return DeliveryResult::delivered();
+}
 
 }  // namespace ozghub::adapters

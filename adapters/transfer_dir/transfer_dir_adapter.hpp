@@ -40,6 +40,8 @@ class TransferDirAdapter final : public delivery::Adapter {
   static std::vector<std::string> unique_file_names(const std::vector<Attachment>& attachments);
 
  private:
+  delivery::DeliveryResult deliver_case(const delivery::DeliveryRequest& request) const;
+
   std::filesystem::path root_;
 };
 

@@ -71,3 +71,21 @@ TEST(Config, SyntaxErrorNamesTheLine) {
 
 }  // namespace
 }  // namespace ozghub::config
+
+namespace ozghub::config {
+namespace {
+
+// The documented example must stay in step with the parser: every key in it is known.
+TEST(Config, ExampleFileDocumentsValidKeys) {
+  auto c = load_file((ozghub::testing::source_dir() / "config/ozg-hub.example.yaml").string());
+  ASSERT_OK(c);
+  Config defaults;
+  EXPECT_EQ(c->limits.max_inflight, defaults.limits.max_inflight);
+  EXPECT_EQ(c->retry.max_attempts, defaults.retry.max_attempts);
+  EXPECT_EQ(c->commit_max_batch, defaults.commit_max_batch);
+  EXPECT_EQ(c->routing_directory,
+            (ozghub::testing::source_dir() / "config/routing.demo.yaml").string());
+}
+
+}  // namespace
+}  // namespace ozghub::config

@@ -4,7 +4,8 @@
 
 namespace ozghub::adapters {
 
-Result<delivery::AdapterMap> create_adapters(const std::vector<config::AdapterInstance>& instances) {
+Result<delivery::AdapterMap> create_adapters(
+    const std::vector<config::AdapterInstance>& instances) {
   delivery::AdapterMap map;
   for (const auto& inst : instances) {
     if (inst.type == "transfer_dir") {

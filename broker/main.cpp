@@ -126,8 +126,9 @@ int main(int argc, char** argv) {
   auto recovered = delivery.recover();
   if (!recovered) return fail(recovered.status().message());
   pipeline::Committer committer(**store, outbox, l.config.commit_max_batch);
-  int workers = l.config.workers > 0 ? l.config.workers
-                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int workers = l.config.workers > 0
+                    ? l.config.workers
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   pipeline::Intake intake(l.config.limits, l.catalog, routing, committer);
   ingress::AmqpListener listener(l.config, intake);
 

@@ -5,18 +5,7 @@
 //
 //   ozg-hub-loadgen --url amqp://127.0.0.1:5672 --count 20000 --size 8192 --window 500
 //       --template schemas/ozg-antrag/example-antrag.xml --transfer-dir DATA/transfer
-#include <proton/connection.hpp>
-#include <proton/container.hpp>
-#include <proton/message.hpp>
-#include <proton/messaging_handler.hpp>
-#include <proton/sender.hpp>
-#include <proton/sender_options.hpp>
-#include <proton/binary.hpp>
-#include <proton/tracker.hpp>
-#include <proton/types.hpp>
-#include <proton/transport.hpp>
-#include <proton/error_condition.hpp>
-#include <proton/work_queue.hpp>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,10 +14,21 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <proton/binary.hpp>
+#include <proton/connection.hpp>
+#include <proton/container.hpp>
+#include <proton/error_condition.hpp>
+#include <proton/message.hpp>
+#include <proton/messaging_handler.hpp>
+#include <proton/sender.hpp>
+#include <proton/sender_options.hpp>
+#include <proton/tracker.hpp>
+#include <proton/transport.hpp>
+#include <proton/types.hpp>
+#include <proton/work_queue.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -130,7 +130,8 @@ class Loadgen : public proton::messaging_handler {
   void settled(const proton::tracker& t, bool ok) {
     auto it = sent_at_.find(t);
     if (it != sent_at_.end()) {
-      latencies_.push_back(std::chrono::duration<double, std::milli>(Clock::now() - it->second).count());
+      latencies_.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - it->second).count());
       sent_at_.erase(it);
     }
     ++settled_;
@@ -158,14 +159,15 @@ class Loadgen : public proton::messaging_handler {
     std::sort(latencies_.begin(), latencies_.end());
     auto pct = [&](double p) {
       if (latencies_.empty()) return 0.0;
-      return latencies_[std::min(latencies_.size() - 1,
-                                 static_cast<std::size_t>(p * static_cast<double>(latencies_.size())))];
+      return latencies_[std::min(
+          latencies_.size() - 1,
+          static_cast<std::size_t>(p * static_cast<double>(latencies_.size())))];
     };
-    std::printf("sent=%ld accepted=%ld rejected=%ld xml_bytes=%zu seconds=%.3f accepted_per_s=%.0f "
-                "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
-                sent_, accepted_, rejected_, xml_.size(), secs,
-                static_cast<double>(accepted_) / secs, pct(0.5), pct(0.9), pct(0.99),
-                latencies_.empty() ? 0.0 : latencies_.back());
+    std::printf(
+        "sent=%ld accepted=%ld rejected=%ld xml_bytes=%zu seconds=%.3f accepted_per_s=%.0f "
+        "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
+        sent_, accepted_, rejected_, xml_.size(), secs, static_cast<double>(accepted_) / secs,
+        pct(0.5), pct(0.9), pct(0.99), latencies_.empty() ? 0.0 : latencies_.back());
   }
 
   long accepted() const { return accepted_; }
@@ -201,17 +203,28 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--url") o.url = v;
-    else if (k == "--address") o.address = v;
-    else if (k == "--count") o.count = std::stol(v);
-    else if (k == "--size") o.size = std::stoul(v);
-    else if (k == "--window") o.window = std::stoi(v);
-    else if (k == "--template") o.template_path = v;
-    else if (k == "--attachment") o.attachment = v;
-    else if (k == "--area") o.area = v;
-    else if (k == "--service") o.service = v;
-    else if (k == "--transfer-dir") o.transfer_dir = v;
-    else if (k == "--rate") o.rate = std::stod(v);
+    if (k == "--url")
+      o.url = v;
+    else if (k == "--address")
+      o.address = v;
+    else if (k == "--count")
+      o.count = std::stol(v);
+    else if (k == "--size")
+      o.size = std::stoul(v);
+    else if (k == "--window")
+      o.window = std::stoi(v);
+    else if (k == "--template")
+      o.template_path = v;
+    else if (k == "--attachment")
+      o.attachment = v;
+    else if (k == "--area")
+      o.area = v;
+    else if (k == "--service")
+      o.service = v;
+    else if (k == "--transfer-dir")
+      o.transfer_dir = v;
+    else if (k == "--rate")
+      o.rate = std::stod(v);
     else {
       std::cerr << "unknown option " << k << "\n";
       return 2;

@@ -27,16 +27,26 @@ enum class Condition {
 // The AMQP condition symbol, e.g. "ozg:schema-violation".
 constexpr std::string_view condition_symbol(Condition c) {
   switch (c) {
-    case Condition::kMissingProperty: return "ozg:missing-property";
-    case Condition::kInvalidProperty: return "ozg:invalid-property";
-    case Condition::kNotWellFormed: return "ozg:not-well-formed";
-    case Condition::kSchemaViolation: return "ozg:schema-violation";
-    case Condition::kUnknownSchema: return "ozg:unknown-schema";
-    case Condition::kForbiddenConstruct: return "ozg:forbidden-construct";
-    case Condition::kTooLarge: return "ozg:too-large";
-    case Condition::kUnknownArea: return "ozg:unknown-area";
-    case Condition::kNoResponsibleOffice: return "ozg:no-responsible-office";
-    case Condition::kInternalError: return "amqp:internal-error";
+    case Condition::kMissingProperty:
+      return "ozg:missing-property";
+    case Condition::kInvalidProperty:
+      return "ozg:invalid-property";
+    case Condition::kNotWellFormed:
+      return "ozg:not-well-formed";
+    case Condition::kSchemaViolation:
+      return "ozg:schema-violation";
+    case Condition::kUnknownSchema:
+      return "ozg:unknown-schema";
+    case Condition::kForbiddenConstruct:
+      return "ozg:forbidden-construct";
+    case Condition::kTooLarge:
+      return "ozg:too-large";
+    case Condition::kUnknownArea:
+      return "ozg:unknown-area";
+    case Condition::kNoResponsibleOffice:
+      return "ozg:no-responsible-office";
+    case Condition::kInternalError:
+      return "amqp:internal-error";
   }
   return "amqp:internal-error";
 }
@@ -44,16 +54,26 @@ constexpr std::string_view condition_symbol(Condition c) {
 // A bounded label value for metrics and logs, e.g. "schema_violation".
 constexpr std::string_view condition_label(Condition c) {
   switch (c) {
-    case Condition::kMissingProperty: return "missing_property";
-    case Condition::kInvalidProperty: return "invalid_property";
-    case Condition::kNotWellFormed: return "not_well_formed";
-    case Condition::kSchemaViolation: return "schema_violation";
-    case Condition::kUnknownSchema: return "unknown_schema";
-    case Condition::kForbiddenConstruct: return "forbidden_construct";
-    case Condition::kTooLarge: return "too_large";
-    case Condition::kUnknownArea: return "unknown_area";
-    case Condition::kNoResponsibleOffice: return "no_responsible_office";
-    case Condition::kInternalError: return "internal_error";
+    case Condition::kMissingProperty:
+      return "missing_property";
+    case Condition::kInvalidProperty:
+      return "invalid_property";
+    case Condition::kNotWellFormed:
+      return "not_well_formed";
+    case Condition::kSchemaViolation:
+      return "schema_violation";
+    case Condition::kUnknownSchema:
+      return "unknown_schema";
+    case Condition::kForbiddenConstruct:
+      return "forbidden_construct";
+    case Condition::kTooLarge:
+      return "too_large";
+    case Condition::kUnknownArea:
+      return "unknown_area";
+    case Condition::kNoResponsibleOffice:
+      return "no_responsible_office";
+    case Condition::kInternalError:
+      return "internal_error";
   }
   return "internal_error";
 }

@@ -184,7 +184,8 @@ void parse_adapters(Reader& r, const YAML::Node& n, Config& c) {
     if (a.type == "transfer_dir") {
       for (const auto& [key, value] : a.params) {
         if (key != "root") {
-          r.error(kv.second[key], "unknown key '" + key + "' for adapter type transfer_dir (known: root)");
+          r.error(kv.second[key],
+                  "unknown key '" + key + "' for adapter type transfer_dir (known: root)");
         }
       }
       if (a.params["root"].empty()) {
@@ -226,7 +227,8 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r) {
     r.read(n, "max_xml_depth", c.limits.max_xml_depth, "limits");
     r.read(n, "credit_window", c.limits.credit_window, "limits");
     r.read(n, "max_inflight", c.limits.max_inflight, "limits");
-    if (c.limits.credit_window == 0) r.error(n["credit_window"], "limits.credit_window must be > 0");
+    if (c.limits.credit_window == 0)
+      r.error(n["credit_window"], "limits.credit_window must be > 0");
     if (c.limits.max_inflight < c.limits.credit_window) {
       r.error(n, "limits.max_inflight must be at least limits.credit_window");
     }
@@ -274,8 +276,7 @@ Result<Config> parse(const std::string& yaml, const std::string& source,
     // the file replace the defaults entirely.
     return parse_node(root, r);
   } catch (const YAML::Exception& e) {
-    return Status::invalid_argument(source + ":" + std::to_string(e.mark.line + 1) + ": " +
-                                    e.msg);
+    return Status::invalid_argument(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
 }
 
@@ -289,8 +290,7 @@ Result<Config> load_file(const std::string& path) {
 }
 
 Result<Config> load_defaults() {
-  return parse(kEmbeddedDefaults, "<embedded defaults>",
-               std::filesystem::current_path().string());
+  return parse(kEmbeddedDefaults, "<embedded defaults>", std::filesystem::current_path().string());
 }
 
 }  // namespace ozghub::config

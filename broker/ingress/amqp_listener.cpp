@@ -1,12 +1,16 @@
 #include "ingress/amqp_listener.hpp"
 
+#include <proton/condition.h>
+#include <proton/delivery.h>
+#include <proton/disposition.h>
+
+#include <deque>
+#include <map>
+#include <mutex>
 #include <proton/connection.hpp>
 #include <proton/connection_options.hpp>
 #include <proton/container.hpp>
-#include <proton/delivery.h>
 #include <proton/delivery.hpp>
-#include <proton/disposition.h>
-#include <proton/condition.h>
 #include <proton/error_condition.hpp>
 #include <proton/listen_handler.hpp>
 #include <proton/listener.hpp>
@@ -23,10 +27,6 @@
 #include <proton/tracker.hpp>
 #include <proton/transport.hpp>
 #include <proton/work_queue.hpp>
-
-#include <deque>
-#include <map>
-#include <mutex>
 
 #include "common/log.hpp"
 #include "pipeline/outbox.hpp"

@@ -5,7 +5,6 @@
 #include <proton/scalar.hpp>
 #include <proton/types.hpp>
 #include <proton/value.hpp>
-
 #include <string>
 
 #include "routing/area_directory.hpp"
@@ -35,9 +34,9 @@ bool string_property(const proton::message& m, const std::string& name, std::str
   } else if (v.type() == proton::SYMBOL) {
     out = proton::get<proton::symbol>(v);
   } else {
-    error = reject(Condition::kInvalidProperty,
-                   "application property '" + name + "' must be a string, not " +
-                       proton::type_name(v.type()));
+    error = reject(
+        Condition::kInvalidProperty,
+        "application property '" + name + "' must be a string, not " + proton::type_name(v.type()));
     return false;
   }
   present = true;
@@ -58,17 +57,22 @@ std::string binary_or_string(const proton::value& v, bool& ok) {
 }  // namespace
 
 OrRejection<Application> decode_application(const proton::message& m, const DecodeLimits& limits,
-                                             std::string_view authenticated_sender,
-                                             std::int64_t received_at_ms) {
+                                            std::string_view authenticated_sender,
+                                            std::int64_t received_at_ms) {
   Application app;
   app.received_at_ms = received_at_ms;
 
   // message_id: the sender's half of the idempotency key.
   proton::message_id id = m.id();
   switch (id.type()) {
-    case proton::STRING: app.message_id = proton::get<std::string>(id); break;
-    case proton::UUID: app.message_id = proton::get<proton::uuid>(id).str(); break;
-    case proton::NULL_TYPE: break;
+    case proton::STRING:
+      app.message_id = proton::get<std::string>(id);
+      break;
+    case proton::UUID:
+      app.message_id = proton::get<proton::uuid>(id).str();
+      break;
+    case proton::NULL_TYPE:
+      break;
     default:
       return reject(Condition::kInvalidProperty,
                     std::string("message_id must be a string or a UUID, not ") +
@@ -88,9 +92,9 @@ OrRejection<Application> decode_application(const proton::message& m, const Deco
                   "(ARS) of the place the application concerns, 2, 3, 5, 9 or 12 digits");
   }
   if (!routing::is_valid_ars_shape(app.area_id)) {
-    return reject(Condition::kInvalidProperty,
-                  "area_id \"" + app.area_id +
-                      "\" is not an ARS: expected 2, 3, 5, 9 or 12 digits");
+    return reject(
+        Condition::kInvalidProperty,
+        "area_id \"" + app.area_id + "\" is not an ARS: expected 2, 3, 5, 9 or 12 digits");
   }
   if (!string_property(m, "service_id", app.service_id, present, error)) return error;
   if (!present) {
@@ -190,8 +194,8 @@ OrRejection<Application> decode_application(const proton::message& m, const Deco
   }
   if (app.xml.empty()) return reject(Condition::kMissingProperty, "the application XML is empty");
   if (app.xml.size() > limits.max_xml_bytes) {
-    return reject(Condition::kTooLarge, "the application XML has " + std::to_string(app.xml.size()) +
-                                            " bytes (limit " +
+    return reject(Condition::kTooLarge, "the application XML has " +
+                                            std::to_string(app.xml.size()) + " bytes (limit " +
                                             std::to_string(limits.max_xml_bytes) + ")");
   }
   total += app.xml.size();

@@ -9,9 +9,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string_view>
-
 #include <proton/message.hpp>
+#include <string_view>
 
 #include "common/application.hpp"
 #include "common/condition.hpp"
@@ -27,8 +26,8 @@ struct DecodeLimits {
 // `authenticated_sender` is the connection's authenticated identity, or empty; it wins over the
 // `sender` property. The application's schema field holds the `schema` property (may be empty).
 OrRejection<Application> decode_application(const proton::message& message,
-                                             const DecodeLimits& limits,
-                                             std::string_view authenticated_sender,
-                                             std::int64_t received_at_ms);
+                                            const DecodeLimits& limits,
+                                            std::string_view authenticated_sender,
+                                            std::int64_t received_at_ms);
 
 }  // namespace ozghub::ingress

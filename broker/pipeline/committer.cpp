@@ -11,7 +11,9 @@ Committer::Committer(store::Store& store, Outbox& outbox, std::size_t max_batch)
 
 Committer::~Committer() { stop(); }
 
-void Committer::start() { thread_ = std::thread([this] { run(); }); }
+void Committer::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void Committer::stop() {
   {

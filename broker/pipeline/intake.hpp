@@ -14,11 +14,10 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <proton/message.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <proton/message.hpp>
 
 #include "config/config.hpp"
 #include "ingress/message_decoder.hpp"

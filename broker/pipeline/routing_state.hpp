@@ -16,7 +16,8 @@ namespace ozghub::pipeline {
 
 struct RoutingSnapshot {
   std::shared_ptr<const routing::RoutingDirectory> directory;
-  std::unordered_map<std::string, std::shared_ptr<const crypto::Recipient>> recipients;  // by office
+  std::unordered_map<std::string, std::shared_ptr<const crypto::Recipient>>
+      recipients;  // by office
 
   const crypto::Recipient* recipient(const std::string& office_id) const {
     auto it = recipients.find(office_id);

@@ -47,8 +47,9 @@ class VerdictBatch {
   }
 
  private:
-  std::map<Origin*, std::pair<std::shared_ptr<Origin>,
-                              std::vector<std::pair<std::uint64_t, Verdict>>>> by_origin_;
+  std::map<Origin*,
+           std::pair<std::shared_ptr<Origin>, std::vector<std::pair<std::uint64_t, Verdict>>>>
+      by_origin_;
 };
 
 }  // namespace ozghub::pipeline

@@ -70,7 +70,8 @@ std::string encode_case(const Case& c) {
   std::size_t size = 64 + c.case_number.size() + c.office_id.size() + a.message_id.size() +
                      a.sender.size() + a.area_id.size() + a.service_id.size() + a.schema.size() +
                      a.xml.size();
-  for (const auto& at : a.attachments) size += 12 + at.name.size() + at.content_type.size() + at.data.size();
+  for (const auto& at : a.attachments)
+    size += 12 + at.name.size() + at.content_type.size() + at.data.size();
   std::string out;
   out.reserve(size);
   out.push_back(static_cast<char>(kVersion));

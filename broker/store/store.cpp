@@ -1,9 +1,9 @@
 #include "store/store.hpp"
 
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/write_batch.h>
 
 #include <cstring>
@@ -118,7 +118,8 @@ Status Store::commit(std::span<CommitItem> items, std::int64_t now_ms) {
   // within the batch itself.
   std::vector<std::string> keys;
   keys.reserve(items.size());
-  for (const auto& it : items) keys.push_back(idempotency_key(it.case_->app.sender, it.case_->app.message_id));
+  for (const auto& it : items)
+    keys.push_back(idempotency_key(it.case_->app.sender, it.case_->app.message_id));
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<std::string> values(items.size());
   std::vector<rocksdb::ColumnFamilyHandle*> cfs(items.size(), idempotency_);
@@ -168,8 +169,9 @@ Result<Case> Store::load_case(const std::string& case_number) const {
 }
 
 Status Store::record_delivered(const OutboxEntry& e) {
-  return from_rocks(db_->Delete(rocksdb::WriteOptions(), outbox_, outbox_key(e.case_number, e.channel)),
-                    "recording a delivery failed");
+  return from_rocks(
+      db_->Delete(rocksdb::WriteOptions(), outbox_, outbox_key(e.case_number, e.channel)),
+      "recording a delivery failed");
 }
 
 Status Store::record_retry(const OutboxEntry& e) {

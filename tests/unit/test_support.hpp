@@ -11,9 +11,9 @@
 
 #include "common/status.hpp"
 
-#define ASSERT_OK(expr)                                            \
-  do {                                                             \
-    const auto& ozghub_status_ = (expr);                           \
+#define ASSERT_OK(expr)                                                       \
+  do {                                                                        \
+    const auto& ozghub_status_ = (expr);                                      \
     ASSERT_TRUE(ozghub_status_.is_ok()) << ozghub_status_.status().message(); \
   } while (0)
 

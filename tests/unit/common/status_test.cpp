@@ -1,5 +1,6 @@
-#include "common/condition.hpp"
 #include "common/status.hpp"
+
+#include "common/condition.hpp"
 #include "test_support.hpp"
 
 namespace ozghub {

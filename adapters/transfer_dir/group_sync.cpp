@@ -30,9 +30,9 @@ Status GroupSync::sync() {
   syncing_ = true;
   const std::uint64_t covers = requests_;
   lock.unlock();
-  Status s = ::syncfs(fd_) == 0 ? Status::ok()
-                                : Status::io_error(std::string("syncfs failed: ") +
-                                                   std::strerror(errno));
+  Status s = ::syncfs(fd_) == 0
+                 ? Status::ok()
+                 : Status::io_error(std::string("syncfs failed: ") + std::strerror(errno));
   lock.lock();
   syncing_ = false;
   covered_ = covers;

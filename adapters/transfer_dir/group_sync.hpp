@@ -34,8 +34,8 @@ class GroupSync {
   std::string open_error_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
-  std::uint64_t requests_ = 0;   // callers registered so far
-  std::uint64_t covered_ = 0;    // callers covered by the last completed sync
+  std::uint64_t requests_ = 0;  // callers registered so far
+  std::uint64_t covered_ = 0;   // callers covered by the last completed sync
   std::uint64_t syncs_ = 0;
   bool syncing_ = false;
   Status last_;  // outcome of the last completed sync

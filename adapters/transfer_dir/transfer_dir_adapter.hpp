@@ -8,9 +8,16 @@
 //
 // Idempotent by case number: if the final folder already exists the delivery is reported as
 // delivered without writing anything, so a retry after a crash never writes a case twice.
-// Left-over temporary folders (from a crash mid-write) are removed before a case is rewritten.
+// Left-over temporary folders (from a crash mid-write) are removed before a case is rewritten;
+// a temporary folder is flock()ed while it is written, so one that is still locked belongs to a
+// live attempt and is left alone.
 //
-// Thread-safe: deliver() may run concurrently for different cases.
+// Fails closed: an office with a certificate_path but no recipient in the request gets nothing
+// (retry_later) rather than plaintext. A root given as channel parameter must exist: a missing
+// mount point is reported, not silently replaced by a local folder.
+//
+// Thread-safe: deliver() may run concurrently, also for the same case (one attempt wins the
+// rename, the other reports delivered or retry_later).
 #pragma once
 
 #include <filesystem>

@@ -84,7 +84,10 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
     return listen_error_.empty() ? Status::ok() : Status::io_error(listen_error_);
   }
 
-  void stop() { container_.stop(); }
+  void stop() {
+    stopping_ = true;
+    container_.stop();
+  }
 
   // --- listen_handler -----------------------------------------------------------------------
   void on_open(proton::listener& l) override {
@@ -318,6 +321,8 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
   // A safety net: credit withheld while the pipeline was full is granted again even when the
   // verdicts that freed the room went to a connection that has since closed.
   void schedule_tick() {
+    // A pending timer keeps the container running: stop re-arming it once stopping.
+    if (stopping_) return;
     container_.schedule(proton::duration(100), [this] {
       replenish();
       schedule_tick();
@@ -331,6 +336,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
   std::map<proton::connection, std::shared_ptr<Connection>> connections_;
   std::map<proton::receiver, std::int64_t> links_;  // receiver -> unsettled deliveries
   std::atomic<std::int64_t> in_pipeline_{0};
+  std::atomic<bool> stopping_{false};
   std::uint64_t next_receipt_address_ = 1;
 };
 

@@ -8,13 +8,39 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "common/status.hpp"
 
 namespace ozghub::routing {
+
+namespace detail {
+
+// Open addressing with linear probing from a non-zero 64-bit key to a 64-bit value, in one flat
+// array: a lookup costs about one cache line and allocates nothing, where std::unordered_map
+// costs a bucket and a node (and about 40 bytes more per entry). An implementation detail of
+// AreaDirectory and RoutingDirectory, both on the lookup path.
+class FlatIndex {
+ public:
+  void reserve(std::size_t n);
+  bool insert(std::uint64_t key, std::uint64_t value);  // false when `key` is present
+  const std::uint64_t* find(std::uint64_t key) const;
+
+ private:
+  struct Slot {
+    std::uint64_t key = 0;  // 0 = empty
+    std::uint64_t value = 0;
+  };
+  std::vector<Slot> slots_;
+  std::uint64_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace detail
 
 // True when `ars` has the shape of an ARS: only digits, and 2, 3, 5, 9 or 12 of them.
 bool is_valid_ars_shape(std::string_view ars);
@@ -27,7 +53,8 @@ class AreaDirectory {
   // is known too. Errors name the line.
   static Result<AreaDirectory> load_gv100ad(const std::string& path);
 
-  // Adds one area by hand (tests, small sample directories).
+  // Adds one area by hand (tests, small sample directories), replacing the name of a known one.
+  // An `ars` without the shape of an ARS is ignored: check is_valid_ars_shape() first.
   void add(std::string ars, std::string name);
 
   bool contains(std::string_view ars) const;
@@ -35,8 +62,17 @@ class AreaDirectory {
   std::string_view name(std::string_view ars) const;
   std::size_t size() const { return names_.size(); }
 
+  // Calls `f(ars, name)` for every area, in the order they were added.
+  void for_each(const std::function<void(std::string_view ars, std::string_view name)>& f) const;
+
  private:
-  std::unordered_map<std::string, std::string> names_;  // ARS -> name
+  // The ARS as one integer, (value << 4) | digit count, so that "01" and "010" differ and a
+  // lookup builds no string. 0 when `ars` is not an ARS shape.
+  static std::uint64_t key_of(std::string_view ars);
+
+  detail::FlatIndex index_;         // key_of(ARS) -> index into names_ and keys_
+  std::vector<std::string> names_;  // in the order added
+  std::vector<std::uint64_t> keys_;
 };
 
 }  // namespace ozghub::routing

@@ -8,12 +8,15 @@
 // a reload builds a new one and swaps the pointer, so lookups never see a half-loaded directory.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/condition.hpp"
@@ -48,7 +51,7 @@ struct RouteMatch {
 
 class RoutingDirectory {
  public:
-  // Loads a routing directory YAML file (format: config/routing.example.yaml). Relative paths in
+  // Loads a routing directory YAML file (format: config/routing.demo.yaml). Relative paths in
   // it (the GV100AD file, certificates) are relative to the file's folder. All errors are
   // collected and reported at once, each with file and line. Throws nothing.
   static Result<std::shared_ptr<const RoutingDirectory>> load(const std::string& path);
@@ -69,12 +72,32 @@ class RoutingDirectory {
                                                                std::vector<Responsibility> rules);
 
  private:
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  // Builds the lookup index. Rules with usable[i] false (malformed service or area) stay out of
+  // it; a rule repeating the (service, area) of an earlier rule j is reported as (i, j) in
+  // `duplicates`. Returns null when there are more distinct services than the key has room for.
+  static std::shared_ptr<RoutingDirectory> assemble(
+      AreaDirectory areas, std::vector<Office> offices, std::vector<Responsibility> rules,
+      const std::vector<bool>& usable,
+      std::vector<std::pair<std::size_t, std::size_t>>& duplicates);
+
   AreaDirectory areas_;
   std::vector<Office> offices_;
   std::vector<Responsibility> responsibilities_;
-  // (service key, area prefix) -> index into responsibilities_; "*" is service key 0.
-  std::unordered_map<std::string, std::size_t> index_;
-  std::unordered_map<std::string, std::size_t> office_index_;
+  // LeiKa key + 1 -> dense service number (1, 2, ...); 0 stands for "*". Dense numbers keep the
+  // rule key to 64 bits: service number << 44 | area prefix value << 4 | prefix length.
+  detail::FlatIndex services_;
+  // Per dense service number, bit n set when some rule has an area prefix of n digits: a lookup
+  // probes only lengths that exist.
+  std::vector<std::uint16_t> service_lengths_;
+  // Rule key -> index into responsibilities_ << 32 | index into offices_: a match costs one
+  // cache miss, not three.
+  detail::FlatIndex rules_;
+  std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>> office_index_;
 };
 
 }  // namespace ozghub::routing

@@ -33,14 +33,20 @@ struct CatalogEntry {
 
 struct Limits {
   std::size_t max_document_bytes = 16 * 1024 * 1024;
+  // libxml2 refuses more than 256 levels by itself; larger values act as 256.
   int max_depth = 128;
+  // libxml2 2.9 checks attributes for duplicates pairwise and resolves prefixes by walking the
+  // namespace stack, so both counts are bounded to keep hostile documents linear.
+  int max_attributes_per_element = 256;
+  int max_namespaces_in_scope = 128;
 };
 
 class SchemaCatalog {
  public:
   // Parses every entry's grammar. Fails (with the file and the parser's message) if one does
   // not load. Startup only.
-  static Result<std::shared_ptr<const SchemaCatalog>> load(const std::vector<CatalogEntry>& entries);
+  static Result<std::shared_ptr<const SchemaCatalog>> load(
+      const std::vector<CatalogEntry>& entries);
   ~SchemaCatalog();
   SchemaCatalog(const SchemaCatalog&) = delete;
   SchemaCatalog& operator=(const SchemaCatalog&) = delete;
@@ -71,7 +77,12 @@ class Validator {
   // element's namespace must match it; otherwise the root element's namespace picks the entry.
   // Rejections carry a description a person can act on: line, column, element and rule, e.g.
   // "line 12, column 7: element 'Familienname': This element is not expected. Expected is
-  // ( Vorname )." The description may quote the document; it goes to the sender only.
+  // ( Vorname )." The description may quote the document; it goes to the sender only. It is
+  // valid UTF-8, one line, at most about 500 bytes.
+  //
+  // When a document has several problems the first of these wins: kTooLarge, kUnknownSchema for
+  // a `schema` not in the catalog, kForbiddenConstruct, kNotWellFormed, then kUnknownSchema for
+  // the root namespace or the first kSchemaViolation. Only UTF-8 is accepted. Never throws.
   OrRejection<Validated> validate(std::string_view xml,
                                   std::optional<std::string_view> schema = std::nullopt);
 
@@ -82,6 +93,24 @@ class Validator {
 
 // Once per process, before any thread uses libxml2: initialises the parser and installs an
 // external-entity loader that refuses everything but the schema files the catalog loads.
+// Process-wide effects other modules see: libxml2 can no longer read URLs (its HTTP and FTP
+// readers are unregistered) nor, outside a LocalFileAccess scope, any file through a URL or path
+// (xmlReadFile, xsltParseStylesheetFile, XInclude, external entities); and its generic error
+// channel is silent. Parsing from memory is unaffected. Idempotent.
 void initialise_xml_library();
+
+// While alive, lets libxml2 read local files (never the network) on the calling thread: for
+// trusted startup loads such as the catalog's XSDs or an adapter's XSLT stylesheets. Never hold
+// one while parsing data from outside.
+class LocalFileAccess {
+ public:
+  LocalFileAccess();
+  ~LocalFileAccess();
+  LocalFileAccess(const LocalFileAccess&) = delete;
+  LocalFileAccess& operator=(const LocalFileAccess&) = delete;
+
+ private:
+  bool previous_;
+};
 
 }  // namespace ozghub::validation

@@ -95,13 +95,23 @@ retry: {retry}
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(30)
-        self.pump.join(5)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise AssertionError("hub did not stop within 30 s of SIGTERM")
+        self._reap()
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(30)
+        self._reap()
+
+    def _reap(self):
+        self.pump.join(5)
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()
 
     def events(self, name):
         out = []

@@ -1,35 +1,26 @@
 // The CMS output is checked with the real `openssl` command line, the tool an office uses.
 #include "crypto/cms.hpp"
 
-#include <sys/wait.h>
-
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "crypto/openssl_cli.hpp"
 #include "test_support.hpp"
 
 namespace ozghub::crypto {
 namespace {
 
+using ozghub::testing::demo_cert;
+using ozghub::testing::demo_key;
+using ozghub::testing::openssl_decrypt;
 using ozghub::testing::read_file;
-using ozghub::testing::source_dir;
 using ozghub::testing::TempDir;
 using ozghub::testing::write_file;
 
-std::filesystem::path demo_cert() {
-  return source_dir() / "config/demo-certs/moeckern-buergeramt.pem";
-}
-std::filesystem::path demo_key() {
-  return source_dir() / "config/demo-certs/moeckern-buergeramt.key";
-}
-
-// Runs a shell command; returns its exit status and leaves its stderr in `log`.
 int run(const std::string& command, const std::filesystem::path& log) {
-  const int rc = std::system((command + " >" + log.string() + " 2>&1").c_str());
-  return rc == -1 ? -1 : WEXITSTATUS(rc);
+  return ozghub::testing::run_command(command, log);
 }
 
 std::shared_ptr<const Recipient> load_demo_recipient() {
@@ -47,13 +38,8 @@ std::string round_trip_through_openssl(std::string_view plaintext, const TempDir
   if (!der.is_ok()) return "<encrypt failed>";
   const auto in = dir.path() / "in.p7m";
   const auto out = dir.path() / "out.bin";
-  const auto log = dir.path() / "openssl.log";
   write_file(in, *der);
-  const int rc =
-      run("openssl cms -decrypt -inform DER -in " + in.string() + " -recip " +
-              demo_cert().string() + " -inkey " + demo_key().string() + " -out " + out.string(),
-          log);
-  EXPECT_EQ(rc, 0) << read_file(log);
+  EXPECT_EQ(openssl_decrypt(in, out), "");
   return read_file(out);
 }
 
@@ -138,11 +124,7 @@ TEST(CmsEncrypt, SharedRecipientFromManyThreads) {
     const auto in = dir.path() / ("t" + std::to_string(t) + ".p7m");
     const auto out = dir.path() / ("t" + std::to_string(t) + ".out");
     write_file(in, outputs[t]);
-    ASSERT_EQ(
-        run("openssl cms -decrypt -inform DER -in " + in.string() + " -recip " +
-                demo_cert().string() + " -inkey " + demo_key().string() + " -out " + out.string(),
-            dir.path() / "log"),
-        0);
+    ASSERT_EQ(openssl_decrypt(in, out), "");
     EXPECT_TRUE(read_file(out) == data) << "thread " << t;
   }
 }

@@ -1,6 +1,9 @@
 #include "ingress/message_decoder.hpp"
 
 #include <proton/binary.hpp>
+#include <proton/codec/map.hpp>
+#include <proton/codec/vector.hpp>
+#include <proton/message_id.hpp>
 #include <proton/map.hpp>
 #include <proton/uuid.hpp>
 #include <proton/value.hpp>

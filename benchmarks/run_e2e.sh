@@ -26,6 +26,7 @@ schemas:
     xsd: $PWD/schemas/ozg-antrag/ozg-antrag-1.0.xsd
 routing:
   directory: $PWD/config/routing.demo.yaml
+delivery_threads: ${DELIVERY_THREADS:-4}
 adapters:
   transfer:
     type: transfer_dir

@@ -14,7 +14,6 @@
 #include <memory>
 #include <new>
 #include <optional>
-#include <random>
 #include <unordered_set>
 #include <utility>
 
@@ -433,42 +432,23 @@ int remove_tree_at(int parent, const char* name, int depth = 0) noexcept {
   return ::unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : errno;
 }
 
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-using DirPtr = std::unique_ptr<DIR, DirCloser>;
-
-// Removes the temporary folders a crashed or failed attempt left for this case. A folder whose
-// writer is alive holds an flock on it and is left alone: deleting files under a running
-// delivery could let it rename an incomplete folder into place. The kernel drops the lock when
-// its holder dies, which is what makes a folder stale.
-std::optional<FsError> remove_stale_temp_dirs(int office_fd, std::string_view case_number) {
-  std::string prefix(kTempPrefix);
-  prefix += case_number;
-  prefix += '-';
-  std::vector<std::string> stale;
-  {
-    UniqueFd fd = open_dir_at(office_fd, ".");
-    if (!fd.valid()) return FsError{"open office folder", errno};
-    DirPtr dir(::fdopendir(fd.get()));
-    if (!dir) return FsError{"read office folder", errno};
-    static_cast<void>(fd.release());
-    for (;;) {
-      errno = 0;
-      const dirent* entry = ::readdir(dir.get());
-      if (entry == nullptr) break;
-      if (std::string_view(entry->d_name).starts_with(prefix)) stale.emplace_back(entry->d_name);
-    }
-    if (errno != 0) return FsError{"read office folder", errno};
-  }
-  for (const auto& name : stale) {
-    const UniqueFd fd = open_dir_at(office_fd, name.c_str(), O_NOFOLLOW);
-    if (!fd.valid() && errno == ENOENT) continue;
+// Removes the temporary folder a crashed or failed attempt left for this case. The folder's
+// name is fixed per case, so this is one lookup, not a scan of an office folder that may hold
+// thousands of cases nobody has picked up yet. A folder whose writer is alive holds an flock
+// on it and is left alone (the caller retries later): deleting files under a running delivery
+// could let it rename an incomplete folder into place. The kernel drops the lock when its
+// holder dies, which is what makes a folder stale.
+std::optional<FsError> remove_stale_temp_dir(int office_fd, const std::string& name) {
+  const UniqueFd fd = open_dir_at(office_fd, name.c_str(), O_NOFOLLOW);
+  if (!fd.valid()) {
+    if (errno == ENOENT) return std::nullopt;
+    if (errno != ENOTDIR && errno != ELOOP) return FsError{"open stale temporary folder", errno};
+  } else if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
     // Without lock support on this file system, a left-over folder is assumed stale.
-    if (fd.valid() && ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) continue;
-    if (const int err = remove_tree_at(office_fd, name.c_str()); err != 0) {
-      return FsError{"remove stale temporary folder", err};
-    }
+    return FsError{"temporary folder in use by another attempt", EWOULDBLOCK};
+  }
+  if (const int err = remove_tree_at(office_fd, name.c_str()); err != 0) {
+    return FsError{"remove stale temporary folder", err};
   }
   return std::nullopt;
 }
@@ -489,13 +469,6 @@ class TempDirGuard {
   int office_fd_;
   std::string name_;
 };
-
-std::string random_hex() {
-  thread_local std::mt19937_64 gen{std::random_device{}()};
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(gen()));
-  return buf;
-}
 
 bool is_case_number(std::string_view s) {
   if (s.size() != 20) return false;
@@ -636,13 +609,10 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
   }
   if (errno != ENOENT) return retry({"stat case folder", errno});
 
-  if (auto e = remove_stale_temp_dirs(office_fd.get(), c.case_number)) return retry(*e);
-
-  std::string temp_name;
-  for (int tries = 0;; ++tries) {
-    temp_name = std::string(kTempPrefix) + c.case_number + "-" + random_hex();
-    if (::mkdirat(office_fd.get(), temp_name.c_str(), kDirMode) == 0) break;
-    if (errno != EEXIST || tries >= 3) return retry({"create temporary folder", errno});
+  const std::string temp_name = std::string(kTempPrefix) + c.case_number;
+  if (auto e = remove_stale_temp_dir(office_fd.get(), temp_name)) return retry(*e);
+  if (::mkdirat(office_fd.get(), temp_name.c_str(), kDirMode) != 0) {
+    return retry({"create temporary folder", errno});
   }
   TempDirGuard guard(office_fd.get(), temp_name);
   const UniqueFd temp_fd = open_dir_at(office_fd.get(), temp_name.c_str(), O_NOFOLLOW);

@@ -261,10 +261,10 @@ TEST(TransferDirAdapter, RemovesStaleTemporaryFolderOfTheSameCaseOnly) {
   TransferDirAdapter adapter(tmp.path());
   const fs::path office_dir = tmp.path() / kOfficeId;
   // What a crash mid-write leaves behind.
-  const fs::path stale = office_dir / (std::string(".tmp-") + kCaseNumber + "-0123456789abcdef");
+  const fs::path stale = office_dir / (std::string(".tmp-") + kCaseNumber);
   fs::create_directories(stale);
   write_file(stale / "application.xml", "<antrag><na");
-  const fs::path other = office_dir / std::string(".tmp-20261123000000000043-0123456789abcdef");
+  const fs::path other = office_dir / std::string(".tmp-20261123000000000043");
   fs::create_directories(other);
   write_file(other / "application.xml", "<antrag/>");
 
@@ -280,7 +280,7 @@ TEST(TransferDirAdapter, LeavesTemporaryFolderOfALiveAttemptAlone) {
   TempDir tmp;
   TransferDirAdapter adapter(tmp.path());
   const fs::path office_dir = tmp.path() / kOfficeId;
-  const fs::path live = office_dir / (std::string(".tmp-") + kCaseNumber + "-00000000000000aa");
+  const fs::path live = office_dir / (std::string(".tmp-") + kCaseNumber);
   fs::create_directories(live);
   write_file(live / "application.xml", "<antrag/>");
   // A concurrent attempt (another thread or hub) holds the lock on its own temporary folder.
@@ -288,10 +288,14 @@ TEST(TransferDirAdapter, LeavesTemporaryFolderOfALiveAttemptAlone) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_EX), 0);
 
+  // The case is tried again later; the live attempt's files are untouched.
   const DeliveryResult r = deliver(adapter, make_case(), make_office());
-  EXPECT_EQ(r.outcome, Outcome::kDelivered) << r.error;
+  EXPECT_EQ(r.outcome, Outcome::kRetryLater) << r.error;
+  EXPECT_NE(r.error.find("in use by another attempt"), std::string::npos) << r.error;
   EXPECT_TRUE(fs::exists(live / "application.xml"));
   ::close(fd);
+  // Once the holder is gone the folder is stale and the delivery goes through.
+  EXPECT_EQ(deliver(adapter, make_case(), make_office()).outcome, Outcome::kDelivered);
 }
 
 TEST(TransferDirAdapter, ChannelRootOverridesTheConfiguredRoot) {
@@ -463,8 +467,9 @@ TEST(TransferDirAdapter, ConcurrentDeliveriesFromManyThreads) {
       }
       // All threads also race on one shared case; an attempt may be told to retry when it
       // collides with another, but the case must end up delivered exactly once, complete.
-      for (int attempt = 0; attempt < 5; ++attempt) {
+      for (int attempt = 0; attempt < 200; ++attempt) {
         if (deliver(adapter, make_case(), office).outcome == Outcome::kDelivered) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
       ++failures;
     });

@@ -13,7 +13,16 @@ Result<delivery::AdapterMap> create_adapters(
       if (root == inst.params.end() || root->second.empty()) {
         return Status::invalid_argument("adapter " + inst.name + ": transfer_dir needs 'root'");
       }
-      map.emplace(inst.name, std::make_unique<TransferDirAdapter>(root->second));
+      auto mode = TransferDirAdapter::SyncMode::kPerFile;
+      if (auto sync = inst.params.find("sync"); sync != inst.params.end()) {
+        if (sync->second == "filesystem") {
+          mode = TransferDirAdapter::SyncMode::kFileSystem;
+        } else if (sync->second != "file") {
+          return Status::invalid_argument("adapter " + inst.name +
+                                          ": sync must be 'file' or 'filesystem'");
+        }
+      }
+      map.emplace(inst.name, std::make_unique<TransferDirAdapter>(root->second, mode));
     } else {
       return Status::invalid_argument("adapter " + inst.name + ": unknown type '" + inst.type +
                                       "'");

@@ -370,7 +370,14 @@ class PendingSyncs {
   // Bounds the open descriptors for a case with very many attachments.
   static constexpr std::size_t kMaxOpen = 32;
 
+  // `deferred`: a file-system-wide sync follows, so files are only closed here.
+  explicit PendingSyncs(bool deferred) : deferred_(deferred) {}
+
   std::optional<FsError> add(UniqueFd fd) {
+    if (deferred_) {
+      if (fd.close() != 0) return FsError{"close", errno};
+      return std::nullopt;
+    }
     // Only a hint; fsync() reports any error.
     static_cast<void>(::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE));
     fds_.push_back(std::move(fd));
@@ -389,6 +396,7 @@ class PendingSyncs {
   }
 
  private:
+  bool deferred_;
   std::vector<UniqueFd> fds_;
 };
 
@@ -491,7 +499,8 @@ bool is_safe_office_id(std::string_view s) {
 
 }  // namespace
 
-TransferDirAdapter::TransferDirAdapter(std::filesystem::path root) : root_(std::move(root)) {
+TransferDirAdapter::TransferDirAdapter(std::filesystem::path root, SyncMode mode)
+    : root_(std::move(root)), mode_(mode) {
   // A failure here surfaces as a clear error on the first delivery; the daemon need not stop.
   std::error_code ec;
   std::filesystem::create_directories(root_, ec);
@@ -567,8 +576,15 @@ delivery::DeliveryResult TransferDirAdapter::deliver(
   }
 }
 
+GroupSync& TransferDirAdapter::group_sync(const std::string& root) {
+  std::lock_guard lock(group_syncs_mutex_);
+  auto& slot = group_syncs_[root];
+  if (!slot) slot = std::make_unique<GroupSync>(root);
+  return *slot;
+}
+
 delivery::DeliveryResult TransferDirAdapter::deliver_case(
-    const delivery::DeliveryRequest& request) const {
+    const delivery::DeliveryRequest& request) {
   const Case& c = request.case_;
   const std::string& office_id = request.office.id;
   if (!is_safe_office_id(office_id)) {
@@ -627,7 +643,8 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
   const std::vector<std::string> attachment_names = unique_file_names(c.app.attachments);
   std::vector<StoredFile> files;
   files.reserve(1 + c.app.attachments.size());
-  PendingSyncs pending;
+  const bool shared_sync = mode_ == SyncMode::kFileSystem;
+  PendingSyncs pending(shared_sync);
 
   const auto store = [&](std::string name, std::string_view role, std::string_view content_type,
                          std::string_view content) -> std::optional<DeliveryResult> {
@@ -672,8 +689,14 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
   if (auto e = write_file_at(temp_fd.get(), std::string(kManifestName), manifest, pending)) {
     return retry(*e);
   }
-  if (auto e = pending.sync_all()) return retry(*e);
-  if (auto e = fsync_dir(temp_fd.get(), "fsync temporary folder")) return retry(*e);
+  if (shared_sync) {
+    if (Status synced = group_sync(root).sync(); !synced.is_ok()) {
+      return DeliveryResult::retry_later("transfer_dir: " + synced.message());
+    }
+  } else {
+    if (auto e = pending.sync_all()) return retry(*e);
+    if (auto e = fsync_dir(temp_fd.get(), "fsync temporary folder")) return retry(*e);
+  }
 
   // RENAME_NOREPLACE: a concurrent delivery of the same case that renamed first wins, and ours
   // is discarded, instead of silently replacing an (empty) folder the office is working on.
@@ -690,7 +713,13 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
   }
   guard.dismiss();
   // Without this the rename may not survive a power cut; a retry then finds the folder in place.
-  if (auto e = fsync_dir(office_fd.get(), "fsync office folder")) return retry(*e);
+  if (shared_sync) {
+    if (Status synced = group_sync(root).sync(); !synced.is_ok()) {
+      return DeliveryResult::retry_later("transfer_dir: " + synced.message());
+    }
+  } else if (auto e = fsync_dir(office_fd.get(), "fsync office folder")) {
+    return retry(*e);
+  }
   return DeliveryResult::delivered();
 }
 

@@ -183,9 +183,11 @@ void parse_adapters(Reader& r, const YAML::Node& n, Config& c) {
     }
     if (a.type == "transfer_dir") {
       for (const auto& [key, value] : a.params) {
-        if (key != "root") {
+        if (key != "root" && key != "sync") {
           r.error(kv.second[key],
-                  "unknown key '" + key + "' for adapter type transfer_dir (known: root)");
+                  "unknown key '" + key + "' for adapter type transfer_dir (known: root, sync)");
+        } else if (key == "sync" && value != "file" && value != "filesystem") {
+          r.error(kv.second[key], "adapters." + a.name + ".sync must be 'file' or 'filesystem'");
         }
       }
       if (a.params["root"].empty()) {

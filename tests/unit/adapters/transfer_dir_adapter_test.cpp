@@ -610,5 +610,40 @@ TEST(TransferDirSanitise, RandomNamesAlwaysGiveASafeName) {
   }
 }
 
+// The shared-sync mode writes exactly what the per-file mode writes, from many threads at once.
+TEST(TransferDirAdapter, FileSystemSyncModeWritesTheSameFoldersConcurrently) {
+  TempDir per_file_root;
+  TempDir shared_root;
+  TransferDirAdapter per_file(per_file_root.path());
+  TransferDirAdapter shared(shared_root.path(), TransferDirAdapter::SyncMode::kFileSystem);
+  const auto office = make_office();
+  constexpr int kThreads = 8;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        char number[21];
+        std::snprintf(number, sizeof number, "202611230000%08d", t * 100 + i);
+        if (deliver(shared, make_case(number), office).outcome != Outcome::kDelivered) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  const fs::path office_dir = shared_root.path() / kOfficeId;
+  EXPECT_EQ(list_dir(office_dir).size(), static_cast<std::size_t>(kThreads * 5));
+  EXPECT_FALSE(has_temp_folders(office_dir));
+
+  ASSERT_EQ(deliver(per_file, make_case(), office).outcome, Outcome::kDelivered);
+  ASSERT_EQ(deliver(shared, make_case(), office).outcome, Outcome::kDelivered);
+  const fs::path a = per_file_root.path() / kOfficeId / kCaseNumber;
+  const fs::path b = office_dir / kCaseNumber;
+  ASSERT_EQ(list_dir(a), list_dir(b));
+  for (const auto& name : list_dir(a)) {
+    EXPECT_EQ(ozghub::testing::read_file(a / name), ozghub::testing::read_file(b / name)) << name;
+  }
+}
+
 }  // namespace
 }  // namespace ozghub::adapters

@@ -31,6 +31,7 @@ adapters:
   transfer:
     type: transfer_dir
     root: $WORK/transfer
+    sync: ${SYNC:-file}
 YAML
 "$BUILD/broker/ozg-hub" --config "$WORK/ozg-hub.yaml" 2>"$WORK/hub.log" &
 HUB=$!

@@ -1,0 +1,80 @@
+"""The routing directory reloads on SIGHUP without a restart; a directory that fails to load is
+not applied and the old one keeps serving."""
+
+import os
+import shutil
+import signal
+import tempfile
+import time
+import unittest
+
+from hubtest import DEMO_CERTS, MOECKERN, PASSPORT, SOURCE_DIR, Hub, example_antrag
+from ozghub_client import application_message
+
+HALLE = "150020000000"
+GEWERBE = "99050012104000"
+
+
+class Reload(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ozghub-it-")
+        # A private copy of the demo directory, with paths that still resolve from there.
+        with open(os.path.join(SOURCE_DIR, "config", "routing.demo.yaml"), encoding="utf-8") as f:
+            text = f.read()
+        text = text.replace("../../shared/corpus", os.path.join(SOURCE_DIR, "..", "shared",
+                                                                 "corpus"))
+        text = text.replace("demo-certs/", DEMO_CERTS + "/")
+        self.routing = os.path.join(self.tmp, "routing.yaml")
+        self.original = text
+        self.write(text)
+        self.hub = Hub(self.tmp, routing=self.routing).start()
+
+    def tearDown(self):
+        self.hub.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def write(self, text):
+        with open(self.routing, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def reload_and_wait(self, event):
+        before = len(self.hub.events(event))
+        self.hub.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline and len(self.hub.events(event)) == before:
+            time.sleep(0.05)
+        self.assertGreater(len(self.hub.events(event)), before, f"no {event} in the log")
+
+    def submit_halle(self, message_id):
+        outcomes, receipts = self.hub.submit(
+            [application_message(example_antrag(), HALLE, GEWERBE, message_id=message_id)],
+            receipts=True)
+        return outcomes[0], receipts
+
+    def test_new_responsibility_applies_after_sighup(self):
+        outcome, receipts = self.submit_halle("reload-1")
+        self.assertEqual(receipts[0]["office_id"], "sachsen-anhalt-landesverwaltungsamt")
+
+        self.write(self.original + """
+  - { service: "99050012104000", area: "15002", office: muenchen-kvr-gewerbe }
+""")
+        self.reload_and_wait("routing.reloaded")
+        outcome, receipts = self.submit_halle("reload-2")
+        self.assertEqual(outcome.state, "accepted")
+        self.assertEqual(receipts[0]["office_id"], "muenchen-kvr-gewerbe")
+
+    def test_broken_directory_is_not_applied(self):
+        self.write(self.original + "\n  - { service: nonsense, area: 15, office: nobody }\n")
+        self.reload_and_wait("routing.reload_failed")
+        [failed] = self.hub.events("routing.reload_failed")
+        self.assertIn("nonsense", failed["error"])
+        outcome, receipts = self.submit_halle("reload-3")
+        self.assertEqual(outcome.state, "accepted")
+        self.assertEqual(receipts[0]["office_id"], "sachsen-anhalt-landesverwaltungsamt")
+        # And Moeckern still routes as before.
+        outcomes, _ = self.hub.submit([application_message(example_antrag(), MOECKERN, PASSPORT)])
+        self.assertEqual(outcomes[0].state, "accepted")
+
+
+if __name__ == "__main__":
+    unittest.main()

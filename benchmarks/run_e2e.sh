@@ -26,7 +26,7 @@ schemas:
     xsd: $PWD/schemas/ozg-antrag/ozg-antrag-1.0.xsd
 routing:
   directory: $PWD/config/routing.demo.yaml
-delivery_threads: ${DELIVERY_THREADS:-4}
+delivery_threads: ${DELIVERY_THREADS:-16}
 adapters:
   transfer:
     type: transfer_dir

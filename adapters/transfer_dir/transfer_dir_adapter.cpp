@@ -477,10 +477,10 @@ delivery::DeliveryResult TransferDirAdapter::deliver(
   }
 }
 
-GroupSync& TransferDirAdapter::group_sync(const std::string& root) {
+GroupSync& TransferDirAdapter::group_sync(const std::string& dir, GroupSync::Kind kind) {
   std::lock_guard lock(group_syncs_mutex_);
-  auto& slot = group_syncs_[root];
-  if (!slot) slot = std::make_unique<GroupSync>(root);
+  auto& slot = group_syncs_[{dir, kind}];
+  if (!slot) slot = std::make_unique<GroupSync>(dir, kind);
   return *slot;
 }
 
@@ -591,7 +591,7 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
     return retry(*e);
   }
   if (shared_sync) {
-    if (Status synced = group_sync(root).sync(); !synced.is_ok()) {
+    if (Status synced = group_sync(root, GroupSync::Kind::kFileSystem).sync(); !synced.is_ok()) {
       return DeliveryResult::retry_later("transfer_dir: " + synced.message());
     }
   } else {
@@ -614,12 +614,9 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
   }
   guard.dismiss();
   // Without this the rename may not survive a power cut; a retry then finds the folder in place.
-  if (shared_sync) {
-    if (Status synced = group_sync(root).sync(); !synced.is_ok()) {
-      return DeliveryResult::retry_later("transfer_dir: " + synced.message());
-    }
-  } else if (auto e = fsync_dir(office_fd.get(), "fsync office folder")) {
-    return retry(*e);
+  const std::string office_dir = std::string(root) + "/" + office_id;
+  if (Status synced = group_sync(office_dir, GroupSync::Kind::kDirectory).sync(); !synced.is_ok()) {
+    return DeliveryResult::retry_later("transfer_dir: office folder " + synced.message());
   }
   return DeliveryResult::delivered();
 }

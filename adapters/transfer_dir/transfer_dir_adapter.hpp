@@ -23,6 +23,7 @@
 //   the rename (GroupSync), so a burst of cases costs two flushes. For local file systems on
 //   Linux 5.8 or later (where syncfs reports writeback errors); it flushes everything dirty on
 //   that file system. Needs enough delivery threads in flight to batch.
+// In both modes the office folder is fsynced once for all renames made into it meanwhile.
 //
 // Thread-safe: deliver() may run concurrently, also for the same case (one attempt wins the
 // rename, the other reports delivered or retry_later).
@@ -62,13 +63,14 @@ class TransferDirAdapter final : public delivery::Adapter {
 
  private:
   delivery::DeliveryResult deliver_case(const delivery::DeliveryRequest& request);
-  // The GroupSync for the file system holding `root` (kFileSystem mode).
-  GroupSync& group_sync(const std::string& root);
+  // The GroupSync for the file system holding `root` (kFileSystem mode), or for one office
+  // folder (its renames are made durable together).
+  GroupSync& group_sync(const std::string& dir, GroupSync::Kind kind);
 
   std::filesystem::path root_;
   SyncMode mode_;
   std::mutex group_syncs_mutex_;
-  std::map<std::string, std::unique_ptr<GroupSync>> group_syncs_;  // by root
+  std::map<std::pair<std::string, GroupSync::Kind>, std::unique_ptr<GroupSync>> group_syncs_;
 };
 
 }  // namespace ozghub::adapters

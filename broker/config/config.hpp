@@ -55,8 +55,8 @@ struct Config {
   std::string routing_directory;
   std::vector<AdapterInstance> adapters;
   Limits limits;
-  int workers = 0;           // 0: one per core
-  int delivery_threads = 4;  // concurrent deliveries
+  int workers = 0;            // 0: one per core
+  int delivery_threads = 16;  // concurrent deliveries: mostly waiting for fsync
   std::size_t commit_max_batch = 2048;
   RetryPolicy retry;
   std::string log_level = "info";

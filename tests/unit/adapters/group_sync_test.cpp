@@ -9,9 +9,11 @@
 namespace ozghub::adapters {
 namespace {
 
-TEST(GroupSync, EveryCallerGetsASyncThatStartedAfterItsCall) {
+class GroupSyncKinds : public ::testing::TestWithParam<GroupSync::Kind> {};
+
+TEST_P(GroupSyncKinds, EveryCallerGetsASyncThatStartedAfterItsCall) {
   ozghub::testing::TempDir dir;
-  GroupSync gs(dir.path().string());
+  GroupSync gs(dir.path().string(), GetParam());
   constexpr int kThreads = 16, kRounds = 20;
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
@@ -27,11 +29,28 @@ TEST(GroupSync, EveryCallerGetsASyncThatStartedAfterItsCall) {
   EXPECT_GE(gs.syncs_done(), static_cast<std::uint64_t>(kRounds));
 }
 
-TEST(GroupSync, AMissingFolderIsAnErrorNotACrash) {
-  GroupSync gs("/nonexistent/ozghub/folder");
+TEST_P(GroupSyncKinds, AMissingFolderIsAnErrorNotACrash) {
+  GroupSync gs("/nonexistent/ozghub/folder", GetParam());
   Status s = gs.sync();
   EXPECT_FALSE(s.is_ok());
   EXPECT_EQ(s.code(), Status::Code::kIoError);
+}
+
+INSTANTIATE_TEST_SUITE_P(Both, GroupSyncKinds,
+                         ::testing::Values(GroupSync::Kind::kFileSystem,
+                                           GroupSync::Kind::kDirectory));
+
+// A directory sync follows the folder by name: one replaced after construction is synced.
+TEST(GroupSync, DirectoryKindSyncsAReplacedFolder) {
+  ozghub::testing::TempDir dir;
+  const auto office = dir.path() / "office";
+  std::filesystem::create_directories(office);
+  GroupSync gs(office.string(), GroupSync::Kind::kDirectory);
+  ASSERT_TRUE(gs.sync().is_ok());
+  std::filesystem::remove_all(office);
+  EXPECT_FALSE(gs.sync().is_ok());
+  std::filesystem::create_directories(office);
+  EXPECT_TRUE(gs.sync().is_ok());
 }
 
 }  // namespace

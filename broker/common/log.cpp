@@ -33,6 +33,8 @@ std::string_view level_name(Level l) {
 
 void set_min_level(Level level) { g_min_level.store(level); }
 
+bool enabled(Level level) { return level >= g_min_level.load(std::memory_order_relaxed); }
+
 void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
   if (level < g_min_level.load(std::memory_order_relaxed)) return;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -16,6 +16,7 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 using Field = std::pair<std::string_view, std::string_view>;
 
 void set_min_level(Level level);
+bool enabled(Level level);
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
 
 inline void info(std::string_view event, std::initializer_list<Field> f = {}) {

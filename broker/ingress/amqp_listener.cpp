@@ -298,23 +298,42 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
     return user == "anonymous" ? std::string() : user;
   }
 
-  // Grants credit to links below their window while the pipeline has room. Credit is topped up
-  // in chunks (a quarter window) so a busy link does not cost a flow frame per message.
+  // Grants credit to links below their window while the pipeline has room.
+  //
+  // Room is max_inflight minus what is in the pipeline; credit a link holds but does not use (a
+  // sender with nothing more to send) does not count against it, or idle links would starve busy
+  // ones. What the hub may have to hold is therefore bounded by max_inflight plus one window per
+  // open link. Links are served round-robin from where the last pass stopped, so a budget smaller
+  // than the sum of the windows is shared instead of always going to the same links. Credit is
+  // topped up in chunks (a quarter window) so a busy link does not cost a flow frame per message.
   void replenish() {
     const std::int64_t window = config_.limits.credit_window;
-    std::int64_t reserved = in_pipeline_.load();
-    for (auto& [r, unsettled] : links_) reserved += r.credit();
-    std::int64_t room = static_cast<std::int64_t>(config_.limits.max_inflight) - reserved;
-    for (auto& [r, unsettled] : links_) {
-      if (room <= 0) break;
-      std::int64_t have = r.credit() + unsettled;
-      std::int64_t want = window - have;
+    const std::int64_t in_pipeline = in_pipeline_.load();
+    std::int64_t room = static_cast<std::int64_t>(config_.limits.max_inflight) - in_pipeline;
+    if (log::enabled(log::Level::kDebug)) {
+      std::string per_link;
+      for (auto& [r, unsettled] : links_) {
+        per_link += std::to_string(r.credit()) + "/" + std::to_string(unsettled) + " ";
+      }
+      log::debug("amqp.credit",
+                 {{"in_pipeline", std::to_string(in_pipeline)}, {"credit_unsettled", per_link}});
+    }
+    if (room <= 0 || links_.empty()) return;
+    const std::size_t n = links_.size();
+    auto it = links_.begin();
+    std::advance(it, static_cast<std::ptrdiff_t>(next_link_ % n));
+    for (std::size_t i = 0; i < n && room > 0; ++i, ++it) {
+      if (it == links_.end()) it = links_.begin();
+      auto& [r, unsettled] = *it;
+      const std::int64_t have = r.credit() + unsettled;
+      const std::int64_t want = window - have;
       if (want <= 0) continue;
       if (want < std::max<std::int64_t>(1, window / 4) && r.credit() > 0) continue;
-      std::int64_t grant = std::min(want, room);
+      const std::int64_t grant = std::min(want, room);
       proton::receiver rr = r;
       rr.add_credit(static_cast<int>(grant));
       room -= grant;
+      next_link_ = next_link_ + i + 1;
     }
   }
 
@@ -338,6 +357,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
   std::atomic<std::int64_t> in_pipeline_{0};
   std::atomic<bool> stopping_{false};
   std::uint64_t next_receipt_address_ = 1;
+  std::size_t next_link_ = 0;  // where the next credit pass starts (round-robin)
 };
 
 AmqpListener::AmqpListener(const config::Config& config, pipeline::Intake& intake)

@@ -1,0 +1,106 @@
+"""Flow control: the hub grants link credit only as its pipeline has room, so a fast sender
+cannot make it buffer without bound."""
+
+import multiprocessing
+import unittest
+
+from proton.handlers import MessagingHandler
+from proton.reactor import Container
+
+from hubtest import HubTestCase, example_antrag
+from ozghub_client import application_message
+
+BURG = "150860015015"
+GEWERBE = "99050012104000"
+WINDOW = 4
+MAX_INFLIGHT = 8
+
+
+class CreditWatcher(MessagingHandler):
+    """Sends as fast as credit allows and records the most credit and the most unsettled
+    messages it ever had."""
+
+    def __init__(self, url, messages):
+        super().__init__()
+        self.url = url
+        self.messages = messages
+        self.sent = 0
+        self.settled = 0
+        self.accepted = 0
+        self.max_credit = 0
+        self.max_unsettled = 0
+
+    def on_start(self, event):
+        self.timer = event.container.schedule(60, self)
+        self.conn = event.container.connect(self.url)
+        event.container.create_sender(self.conn, "applications")
+
+    def on_timer_task(self, event):
+        self.conn.close()
+
+    def on_link_flow(self, event):
+        if event.sender:
+            self.max_credit = max(self.max_credit, event.sender.credit)
+
+    def on_sendable(self, event):
+        self.max_credit = max(self.max_credit, event.sender.credit)
+        while event.sender.credit > 0 and self.sent < len(self.messages):
+            event.sender.send(self.messages[self.sent])
+            self.sent += 1
+            self.max_unsettled = max(self.max_unsettled, self.sent - self.settled)
+
+    def on_settled(self, event):
+        self.settled += 1
+        if self.settled == len(self.messages):
+            self.timer.cancel()
+            self.conn.close()
+
+    def on_accepted(self, event):
+        self.accepted += 1
+
+
+class FlowControl(HubTestCase):
+    extra_config = f"limits: {{ credit_window: {WINDOW}, max_inflight: {MAX_INFLIGHT} }}"
+
+    def test_credit_never_exceeds_the_window(self):
+        xml = example_antrag()
+        msgs = [application_message(xml, BURG, GEWERBE, message_id=f"flow-{i}")
+                for i in range(200)]
+        watcher = CreditWatcher(self.hub.url, msgs)
+        Container(watcher).run()
+        self.assertEqual(watcher.accepted, 200)
+        self.assertLessEqual(watcher.max_credit, WINDOW)
+        self.assertGreater(watcher.max_credit, 0)
+        # Proton writes a link's flow frame before the dispositions of the same pass, so the
+        # sender may see new credit just before it sees the settlements that made room for it:
+        # from its side at most two windows are unsettled; the hub itself holds at most one.
+        self.assertLessEqual(watcher.max_unsettled, 2 * WINDOW)
+
+    def test_senders_share_a_budget_smaller_than_their_windows(self):
+        # Three senders (separate processes) with windows of 4 share max_inflight 8; one of
+        # them finishes early and keeps its unused credit. All must still get everything through.
+        ctx = multiprocessing.get_context("fork")
+        results = ctx.Queue()
+        procs = [ctx.Process(target=run_watcher, args=(self.hub.url, w, n, results))
+                 for w, n in enumerate((10, 10, 60))]
+        for p in procs:
+            p.start()
+        got = sorted(results.get(timeout=120) for _ in procs)
+        for p in procs:
+            p.join(30)
+        self.assertEqual([accepted for _, accepted, _ in got], [10, 10, 60])
+        for _, _, max_credit in got:
+            self.assertLessEqual(max_credit, WINDOW)
+
+
+def run_watcher(url, which, count, results):
+    xml = example_antrag()
+    watcher = CreditWatcher(url, [application_message(xml, BURG, GEWERBE,
+                                                      message_id=f"flow-{which}-{i}")
+                                  for i in range(count)])
+    Container(watcher).run()
+    results.put((which, watcher.accepted, watcher.max_credit))
+
+
+if __name__ == "__main__":
+    unittest.main()

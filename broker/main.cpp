@@ -2,9 +2,9 @@
 //   AMQP ingress -> intake workers (decode, validate, route) -> committer (synced group commit)
 //   -> outbox -> delivery threads -> adapters.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
         }
         continue;
       }
-      log::info("hub.stopping", {{"signal", strsignal(sig)}});
+      log::info("hub.stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
       listener.stop();
       return;
     }
@@ -168,7 +168,8 @@ int main(int argc, char** argv) {
   Status s = listener.run();
   if (!s.is_ok()) {
     log::error("amqp.failed", {{"error", s.message()}});
-    pthread_kill(signal_thread.native_handle(), SIGTERM);
+    // The signal thread is waiting in sigwait: a SIGTERM to the process ends it.
+    ::kill(::getpid(), SIGTERM);
   }
   signal_thread.join();
   intake.stop();

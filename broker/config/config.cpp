@@ -54,8 +54,13 @@ class Reader {
       for (auto k : known) ok = ok || k == key;
       if (!ok) {
         std::string list;
-        for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-        error(kv.first, "unknown key '" + key + "' in " + where + " (known: " + list + ")");
+        for (auto k : known) {
+          if (!list.empty()) list += ", ";
+          list += k;
+        }
+        std::string msg = "unknown key '";
+        msg.append(key).append("' in ").append(where).append(" (known: ").append(list).append(")");
+        error(kv.first, msg);
       }
     }
   }

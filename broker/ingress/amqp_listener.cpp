@@ -202,9 +202,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
       handler_.in_pipeline_ -= static_cast<std::int64_t>(verdicts.size());
       std::lock_guard lock(mutex_);
       if (work_queue_ == nullptr) return;  // connection gone: the sender will redeliver
-      work_queue_->add([self = shared_from_this(), v = std::move(verdicts)]() mutable {
-        self->apply(std::move(v));
-      });
+      work_queue_->add([self = shared_from_this(), v = std::move(verdicts)]() { self->apply(v); });
     }
 
     void close() {
@@ -212,8 +210,8 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
       work_queue_ = nullptr;
     }
 
-    void apply(std::vector<std::pair<std::uint64_t, pipeline::Verdict>> verdicts) {
-      for (auto& [id, v] : verdicts) {
+    void apply(const std::vector<std::pair<std::uint64_t, pipeline::Verdict>>& verdicts) {
+      for (const auto& [id, v] : verdicts) {
         auto it = pending.find(id);
         if (it == pending.end()) continue;
         PendingDelivery& p = it->second;

@@ -32,7 +32,7 @@ struct CatalogEntry {
 };
 
 struct Limits {
-  std::size_t max_document_bytes = 16 * 1024 * 1024;
+  std::size_t max_document_bytes = std::size_t{16} << 20;
   // libxml2 refuses more than 256 levels by itself; larger values act as 256.
   int max_depth = 128;
   // libxml2 2.9 checks attributes for duplicates pairwise and resolves prefixes by walking the

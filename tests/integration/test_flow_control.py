@@ -76,30 +76,51 @@ class FlowControl(HubTestCase):
         # from its side at most two windows are unsettled; the hub itself holds at most one.
         self.assertLessEqual(watcher.max_unsettled, 2 * WINDOW)
 
-    def test_senders_share_a_budget_smaller_than_their_windows(self):
-        # Three senders (separate processes) with windows of 4 share max_inflight 8; one of
-        # them finishes early and keeps its unused credit. All must still get everything through.
+    def test_idle_senders_holding_credit_do_not_starve_a_busy_one(self):
+        # Two senders send a little and stay connected, each keeping a window of unused credit:
+        # together that is the whole max_inflight budget. A third sender must still get all of
+        # its applications through.
         ctx = multiprocessing.get_context("fork")
-        results = ctx.Queue()
-        procs = [ctx.Process(target=run_watcher, args=(self.hub.url, w, n, results))
-                 for w, n in enumerate((10, 10, 60))]
-        for p in procs:
+        done = ctx.Queue()
+        idle = []
+        for which in range(2):
+            p = ctx.Process(target=run_idle_sender, args=(self.hub.url, which, done))
             p.start()
-        got = sorted(results.get(timeout=120) for _ in procs)
-        for p in procs:
-            p.join(30)
-        self.assertEqual([accepted for _, accepted, _ in got], [10, 10, 60])
-        for _, _, max_credit in got:
-            self.assertLessEqual(max_credit, WINDOW)
+            idle.append(p)
+            self.assertEqual(done.get(timeout=60), (which, 10))
+        try:
+            xml = example_antrag()
+            busy = CreditWatcher(self.hub.url, [
+                application_message(xml, BURG, GEWERBE, message_id=f"flow-busy-{i}")
+                for i in range(60)])
+            Container(busy).run()
+            self.assertEqual(busy.accepted, 60)
+            self.assertLessEqual(busy.max_credit, WINDOW)
+        finally:
+            for p in idle:
+                p.terminate()
+                p.join(10)
 
 
-def run_watcher(url, which, count, results):
+class IdleSender(CreditWatcher):
+    """Sends its messages, reports, and then keeps the connection (and its credit) open."""
+
+    def __init__(self, url, messages, which, done):
+        super().__init__(url, messages)
+        self.which = which
+        self.done = done
+
+    def on_settled(self, event):
+        self.settled += 1
+        if self.settled == len(self.messages):
+            self.done.put((self.which, self.accepted))
+
+
+def run_idle_sender(url, which, done):
     xml = example_antrag()
-    watcher = CreditWatcher(url, [application_message(xml, BURG, GEWERBE,
-                                                      message_id=f"flow-{which}-{i}")
-                                  for i in range(count)])
-    Container(watcher).run()
-    results.put((which, watcher.accepted, watcher.max_credit))
+    Container(IdleSender(url, [application_message(xml, BURG, GEWERBE,
+                                                   message_id=f"flow-idle-{which}-{i}")
+                               for i in range(10)], which, done)).run()
 
 
 if __name__ == "__main__":

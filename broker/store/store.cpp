@@ -151,6 +151,13 @@ Status Store::commit(std::span<CommitItem> items, std::int64_t now_ms) {
       batch.Put(outbox_, outbox_key(it.case_->case_number, ch), encode_entry(e));
     }
   }
+  // A duplicate reports where its case really went, even if the routing changed since.
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!statuses[i].ok()) continue;  // not committed before this batch
+    auto original = load_case(items[i].case_->case_number);
+    if (!original) return original.status();
+    items[i].case_->office_id = original->office_id;
+  }
   if (batch.Count() == 0) return Status::ok();
   batch.Put(meta_, kCaseNumberStateKey, gen.state());
   rocksdb::WriteOptions wo;

@@ -38,7 +38,8 @@ struct CommitItem {
   Case* case_ = nullptr;       // office_id and app set; case_number is filled in
   std::uint16_t channels = 0;  // how many outbox entries to create
   // out
-  bool duplicate = false;  // (sender, message_id) was committed before: case_number is the old one
+  // (sender, message_id) was committed before: case_number and office_id are the old ones
+  bool duplicate = false;
 };
 
 struct OutboxEntry {

@@ -101,13 +101,16 @@ TEST(Store, SameSenderAndMessageIdIsADuplicateAcrossAndWithinBatches) {
   std::vector<CommitItem> first = {{&a, 1, false}};
   ASSERT_OK((*store)->commit(first, kNov23));
 
-  Case again = make_case("portal", "m-1"), other_sender = make_case("other", "m-1"),
-       twice1 = make_case("portal", "m-9"), twice2 = make_case("portal", "m-9");
+  Case again = make_case("portal", "m-1");
+  again.office_id = "routed-elsewhere-after-a-reload";
+  Case other_sender = make_case("other", "m-1"), twice1 = make_case("portal", "m-9"),
+       twice2 = make_case("portal", "m-9");
   std::vector<CommitItem> second = {
       {&again, 1, false}, {&other_sender, 1, false}, {&twice1, 1, false}, {&twice2, 1, false}};
   ASSERT_OK((*store)->commit(second, kNov23));
   EXPECT_TRUE(second[0].duplicate);
   EXPECT_EQ(again.case_number, a.case_number);
+  EXPECT_EQ(again.office_id, "moeckern-buergeramt");
   EXPECT_FALSE(second[1].duplicate);
   EXPECT_NE(other_sender.case_number, a.case_number);
   EXPECT_FALSE(second[2].duplicate);

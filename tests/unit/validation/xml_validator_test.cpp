@@ -263,7 +263,8 @@ TEST(XmlValidatorHardening, DeepNestingIsForbiddenEvenBeyondLibxml2sOwnLimit) {
     EXPECT_EQ(outcome(r), "forbidden_construct") << depth << ": " << description(r);
     EXPECT_NE(description(r).find("deeper than 256 levels"), std::string::npos);
   }
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  // A guard against super-linear blow-ups, not a performance figure (see benchmarks/).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
 }
 
 TEST(XmlValidatorHardening, DocumentOverTheSizeLimitIsTooLargeBeforeParsing) {
@@ -402,7 +403,9 @@ TEST(XmlValidatorHardening, TooManyAttributesAreForbiddenAndCheapToRefuse) {
   const auto start = std::chrono::steady_clock::now();
   const auto huge = validator.validate(element_with_attributes(1'000'000));
   EXPECT_EQ(outcome(huge), "forbidden_construct");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  // A guard against super-linear blow-ups (they took minutes), not a performance figure:
+  // those are measured in benchmarks/.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
 }
 
 TEST(XmlValidatorHardening, ParserErrorsStopTheParseSoBrokenDocumentsStayCheap) {
@@ -420,7 +423,9 @@ TEST(XmlValidatorHardening, ParserErrorsStopTheParseSoBrokenDocumentsStayCheap) 
   const auto r = validator.validate(doc);
   EXPECT_EQ(outcome(r), "not_well_formed") << description(r);
   EXPECT_EQ(description(r), "line 1, column 58: Entity 'undefined' not defined");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  // A guard against super-linear blow-ups (they took minutes), not a performance figure:
+  // those are measured in benchmarks/.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
 }
 
 TEST(XmlValidatorHardening, NamespaceDeclarationsInScopeAreBounded) {
@@ -459,7 +464,8 @@ TEST(XmlValidatorHardening, LargeHostileButWellFormedDocumentsStayLinear) {
     const auto r = validator.validate(doc);
     const auto elapsed = std::chrono::steady_clock::now() - start;
     EXPECT_EQ(outcome(r), "schema_violation") << shape.name << ": " << description(r);
-    EXPECT_LT(elapsed, std::chrono::seconds(2)) << shape.name;
+    // A guard against the quadratic text handling that took 86 s here, not a performance figure.
+    EXPECT_LT(elapsed, std::chrono::seconds(30)) << shape.name;
   }
 }
 

@@ -1,7 +1,6 @@
 #include "routing/area_directory.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <map>
 #include <vector>

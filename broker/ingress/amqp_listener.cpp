@@ -281,6 +281,10 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
     auto it = connections_.find(c);
     if (it == connections_.end()) return;
     it->second->close();
+    // Pipeline threads may hold the last reference to the Connection; the Proton objects in it
+    // must be released here, on the event loop, not by whichever thread drops it.
+    it->second->pending.clear();
+    it->second->receipt_links.clear();
     for (auto l = links_.begin(); l != links_.end();) {
       if (l->first.connection() == c) {
         l = links_.erase(l);
@@ -319,7 +323,8 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
     if (room <= 0 || links_.empty()) return;
     const std::size_t n = links_.size();
     auto it = links_.begin();
-    std::advance(it, static_cast<std::ptrdiff_t>(next_link_ % n));
+    const std::size_t start = next_link_ % n;
+    std::advance(it, static_cast<std::ptrdiff_t>(start));
     for (std::size_t i = 0; i < n && room > 0; ++i, ++it) {
       if (it == links_.end()) it = links_.begin();
       auto& [r, unsettled] = *it;
@@ -331,7 +336,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
       proton::receiver rr = r;
       rr.add_credit(static_cast<int>(grant));
       room -= grant;
-      next_link_ = next_link_ + i + 1;
+      next_link_ = start + i + 1;
     }
   }
 

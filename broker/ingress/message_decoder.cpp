@@ -1,6 +1,7 @@
 #include "ingress/message_decoder.hpp"
 
 #include <proton/binary.hpp>
+#include <proton/error.hpp>
 #include <proton/map.hpp>
 #include <proton/scalar.hpp>
 #include <proton/types.hpp>
@@ -56,9 +57,11 @@ std::string binary_or_string(const proton::value& v, bool& ok) {
 
 }  // namespace
 
-OrRejection<Application> decode_application(const proton::message& m, const DecodeLimits& limits,
-                                            std::string_view authenticated_sender,
-                                            std::int64_t received_at_ms) {
+namespace {
+
+OrRejection<Application> decode(const proton::message& m, const DecodeLimits& limits,
+                                std::string_view authenticated_sender,
+                                std::int64_t received_at_ms) {
   Application app;
   app.received_at_ms = received_at_ms;
 
@@ -205,6 +208,23 @@ OrRejection<Application> decode_application(const proton::message& m, const Deco
                                             std::to_string(limits.max_total_bytes) + ")");
   }
   return app;
+}
+
+}  // namespace
+
+OrRejection<Application> decode_application(const proton::message& m, const DecodeLimits& limits,
+                                            std::string_view authenticated_sender,
+                                            std::int64_t received_at_ms) {
+  // Proton converts the application properties (and other sections) lazily and throws when a
+  // sender put something there the contract does not allow, e.g. a list as a property value.
+  // That is the sender's mistake, never a reason to take the hub down.
+  try {
+    return decode(m, limits, authenticated_sender, received_at_ms);
+  } catch (const proton::error&) {
+    return reject(Condition::kInvalidProperty,
+                  "the message cannot be read as an application: application properties must map "
+                  "string keys to simple values (string area_id, service_id, schema, sender)");
+  }
 }
 
 }  // namespace ozghub::ingress

@@ -86,7 +86,14 @@ void Intake::run() {
     std::vector<PendingCase> routed;
     VerdictBatch rejected;
     for (auto& s : batch) {
-      auto outcome = process(s, validator);
+      OrRejection<PendingCase> outcome = Rejection{Condition::kInternalError, {}};
+      try {
+        outcome = process(s, validator);
+      } catch (const std::exception&) {
+        // Whatever went wrong with this one application must not end the worker.
+        outcome = Rejection{Condition::kInternalError,
+                            "the hub could not process this application; it was not accepted"};
+      }
       if (auto* p = std::get_if<PendingCase>(&outcome)) {
         routed.push_back(std::move(*p));
         continue;

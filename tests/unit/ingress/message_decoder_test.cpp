@@ -1,6 +1,8 @@
 #include "ingress/message_decoder.hpp"
 
 #include <proton/binary.hpp>
+#include <proton/codec.h>
+#include <proton/message.h>
 #include <proton/codec/map.hpp>
 #include <proton/codec/vector.hpp>
 #include <proton/message_id.hpp>
@@ -140,6 +142,44 @@ TEST(MessageDecoder, SizeLimits) {
   body["attachments"] = std::vector<proton::value>{proton::value(att)};
   m.body(body);
   EXPECT_EQ(rejected(decode_application(m, few, "", 0)), Condition::kTooLarge);
+}
+
+}  // namespace
+}  // namespace ozghub::ingress
+
+namespace ozghub::ingress {
+namespace {
+
+// Found in review: a list as a property value made Proton throw out of the worker thread.
+// The C API builds what a hostile sender can put on the wire but the C++ API cannot express.
+TEST(MessageDecoder, PropertiesProtonCannotConvertAreRejectedNotThrown) {
+  pn_message_t* pm = pn_message();
+  pn_data_t* id = pn_message_id(pm);
+  pn_data_put_string(id, pn_bytes(1, "x"));
+  pn_data_t* props = pn_message_properties(pm);
+  pn_data_put_map(props);
+  pn_data_enter(props);
+  pn_data_put_string(props, pn_bytes(7, "area_id"));
+  pn_data_put_list(props);
+  pn_data_enter(props);
+  pn_data_put_string(props, pn_bytes(2, "15"));
+  pn_data_exit(props);
+  pn_data_put_string(props, pn_bytes(10, "service_id"));
+  pn_data_put_string(props, pn_bytes(14, "99085001000000"));
+  pn_data_exit(props);
+  pn_data_t* body = pn_message_body(pm);
+  pn_data_put_binary(body, pn_bytes(9, "<Antrag/>"));
+  std::vector<char> buf(4096);
+  std::size_t size = buf.size();
+  ASSERT_EQ(pn_message_encode(pm, buf.data(), &size), 0);
+  pn_message_free(pm);
+  buf.resize(size);
+
+  proton::message m;
+  m.decode(buf);
+  OrRejection<Application> r = Rejection{Condition::kInternalError, {}};
+  ASSERT_NO_THROW(r = decode_application(m, {}, "", 0));
+  EXPECT_EQ(rejected(r), Condition::kInvalidProperty);
 }
 
 }  // namespace

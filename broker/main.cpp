@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
   int workers = l.config.workers > 0
                     ? l.config.workers
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  pipeline::Intake intake(l.config.limits, l.catalog, routing, committer);
+  pipeline::Intake intake(l.config.limits, l.catalog, routing, committer, store->get());
   ingress::AmqpListener listener(l.config, intake);
 
   delivery.start(l.config.delivery_threads);

@@ -9,8 +9,11 @@ constexpr std::size_t kWorkerBatch = 32;
 
 Intake::Intake(const config::Limits& limits,
                std::shared_ptr<const validation::SchemaCatalog> catalog, RoutingState& routing,
-               Committer& committer)
-    : catalog_(std::move(catalog)), routing_(routing), committer_(committer) {
+               Committer& committer, const store::Store* committed)
+    : catalog_(std::move(catalog)),
+      routing_(routing),
+      committer_(committer),
+      committed_(committed) {
   decode_limits_.max_xml_bytes = limits.max_xml_bytes;
   decode_limits_.max_attachments = limits.max_attachments;
   decode_limits_.max_total_bytes = limits.max_message_bytes;
@@ -52,21 +55,39 @@ OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& v
 
   std::optional<std::string_view> schema;
   if (!app.schema.empty()) schema = app.schema;
+  PendingCase p;
+  p.origin = s.origin;
+  p.id = s.id;
+  // A redelivery of an application accepted before (its disposition was lost) is accepted again
+  // even if the schemas or the routing changed since: the committer recognises it by its key
+  // and answers with the original case number and office.
+  const auto accepted_before = [&]() -> std::optional<PendingCase> {
+    if (committed_ == nullptr || !committed_->is_committed(app.sender, app.message_id)) {
+      return std::nullopt;
+    }
+    p.case_ = std::move(c);
+    p.channels = 0;
+    return std::move(p);
+  };
+
   auto validated = validator.validate(app.xml, schema);
-  if (auto* r = std::get_if<Rejection>(&validated)) return std::move(*r);
+  if (auto* r = std::get_if<Rejection>(&validated)) {
+    if (auto again = accepted_before()) return std::move(*again);
+    return std::move(*r);
+  }
   app.schema = std::get<validation::Validated>(validated).namespace_uri;
 
   auto snapshot = routing_.get();
   auto route = snapshot->directory->lookup(app.area_id, app.service_id);
-  if (auto* r = std::get_if<Rejection>(&route)) return std::move(*r);
+  if (auto* r = std::get_if<Rejection>(&route)) {
+    if (auto again = accepted_before()) return std::move(*again);
+    return std::move(*r);
+  }
   const routing::Office& office = *std::get<routing::RouteMatch>(route).office;
   c->office_id = office.id;
 
-  PendingCase p;
   p.case_ = std::move(c);
   p.channels = static_cast<std::uint16_t>(office.channels.size());
-  p.origin = s.origin;
-  p.id = s.id;
   return p;
 }
 

@@ -38,8 +38,10 @@ struct Submission {
 
 class Intake {
  public:
+  // `committed` (may be null in tests) answers whether a message was accepted before: a resent
+  // application is accepted again even when today's schemas or routing would reject it.
   Intake(const config::Limits& limits, std::shared_ptr<const validation::SchemaCatalog> catalog,
-         RoutingState& routing, Committer& committer);
+         RoutingState& routing, Committer& committer, const store::Store* committed = nullptr);
   ~Intake();
   Intake(const Intake&) = delete;
   Intake& operator=(const Intake&) = delete;
@@ -60,6 +62,7 @@ class Intake {
   std::shared_ptr<const validation::SchemaCatalog> catalog_;
   RoutingState& routing_;
   Committer& committer_;
+  const store::Store* committed_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Submission> queue_;

@@ -175,6 +175,12 @@ Result<Case> Store::load_case(const std::string& case_number) const {
   return decode_case(std::string_view(value.data(), value.size()));
 }
 
+bool Store::is_committed(const std::string& sender, const std::string& message_id) const {
+  rocksdb::PinnableSlice value;
+  return db_->Get(rocksdb::ReadOptions(), idempotency_, idempotency_key(sender, message_id), &value)
+      .ok();
+}
+
 Status Store::record_delivered(const OutboxEntry& e) {
   return from_rocks(
       db_->Delete(rocksdb::WriteOptions(), outbox_, outbox_key(e.case_number, e.channel)),

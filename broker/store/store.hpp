@@ -66,6 +66,9 @@ class Store {
 
   Result<Case> load_case(const std::string& case_number) const;
 
+  // Whether (sender, message_id) was committed already. Safe from any thread.
+  bool is_committed(const std::string& sender, const std::string& message_id) const;
+
   // Delivery bookkeeping (not synced, see above).
   Status record_delivered(const OutboxEntry& e);
   Status record_retry(const OutboxEntry& e);        // updates attempts, due, last error

@@ -76,5 +76,23 @@ class Reload(unittest.TestCase):
         self.assertEqual(outcomes[0].state, "accepted")
 
 
+    def test_an_accepted_application_sent_again_is_accepted_even_if_routing_changed(self):
+        outcome, receipts = self.submit_halle("resend-1")
+        self.assertEqual(outcome.state, "accepted")
+        case = receipts[0]["case_number"]
+        # The Land-level office goes away: Halle now has nobody responsible.
+        self.write(self.original.replace(
+            '  - { service: "*", area: "15", office: sachsen-anhalt-landesverwaltungsamt }', ""))
+        self.reload_and_wait("routing.reloaded")
+        outcome, _ = self.submit_halle("resend-2")
+        self.assertEqual(outcome.condition, "ozg:no-responsible-office")
+        # The redelivery of the first one (its disposition was lost, say) is still accepted,
+        # with its original case number and office.
+        outcome, receipts = self.submit_halle("resend-1")
+        self.assertEqual(outcome.state, "accepted", outcome)
+        self.assertEqual(receipts[0]["case_number"], case)
+        self.assertEqual(receipts[0]["office_id"], "sachsen-anhalt-landesverwaltungsamt")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,12 +1,13 @@
 #include "ingress/message_decoder.hpp"
 
-#include <proton/binary.hpp>
 #include <proton/codec.h>
 #include <proton/message.h>
+
+#include <proton/binary.hpp>
 #include <proton/codec/map.hpp>
 #include <proton/codec/vector.hpp>
-#include <proton/message_id.hpp>
 #include <proton/map.hpp>
+#include <proton/message_id.hpp>
 #include <proton/uuid.hpp>
 #include <proton/value.hpp>
 

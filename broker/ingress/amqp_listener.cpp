@@ -335,6 +335,10 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
       const std::int64_t grant = std::min(want, room);
       proton::receiver rr = r;
       rr.add_credit(static_cast<int>(grant));
+      // replenish() runs in one connection's context (or a timer's) and may grant credit on
+      // another connection. Proton writes a connection's frames only when that connection is
+      // processed, so wake it; without this the flow frame sat unsent and the sender stalled.
+      rr.connection().work_queue().add([] {});
       room -= grant;
       next_link_ = start + i + 1;
     }

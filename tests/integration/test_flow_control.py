@@ -2,12 +2,14 @@
 cannot make it buffer without bound."""
 
 import multiprocessing
+import os
+import subprocess
 import unittest
 
 from proton.handlers import MessagingHandler
 from proton.reactor import Container
 
-from hubtest import HubTestCase, example_antrag
+from hubtest import SOURCE_DIR, HubTestCase, example_antrag
 from ozghub_client import application_message
 
 BURG = "150860015015"
@@ -100,6 +102,31 @@ class FlowControl(HubTestCase):
             for p in idle:
                 p.terminate()
                 p.join(10)
+
+
+    def test_concurrent_senders_all_finish(self):
+        # Found with this test: credit granted to one connection from another connection's (or a
+        # timer's) context stayed unsent until something else woke that connection, and senders
+        # stalled. Three C++ senders at once, ten rounds, each must finish within its deadline.
+        loadgen = os.environ.get("OZGHUB_LOADGEN") or os.path.join(
+            SOURCE_DIR, "build", "benchmarks", "ozg-hub-loadgen")
+        if not os.path.exists(loadgen):
+            self.skipTest("ozg-hub-loadgen is not built (OZGHUB_BUILD_BENCHMARKS=OFF)")
+        template = os.path.join(SOURCE_DIR, "schemas", "ozg-antrag", "example-antrag.xml")
+        for round_ in range(10):
+            procs = [subprocess.Popen(
+                [loadgen, "--url", self.hub.url, "--count", str(n), "--window", str(WINDOW),
+                 "--size", "2000", "--template", template, "--area", BURG, "--service", GEWERBE],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                for n in (10, 10, 60)]
+            for n, p in zip((10, 10, 60), procs):
+                try:
+                    out, _ = p.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.communicate()
+                    self.fail(f"round {round_}: a sender of {n} stalled")
+                self.assertIn(f"accepted={n} ", out)
 
 
 class IdleSender(CreditWatcher):

@@ -279,8 +279,8 @@ Result<Config> parse(const std::string& yaml, const std::string& source,
     if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
       return Status::invalid_argument(source + ": the configuration must be a YAML mapping");
     }
-    // Start from the embedded defaults' shape only for scalar defaults; lists and maps given in
-    // the file replace the defaults entirely.
+    // Keys the file leaves out keep the defaults declared in config.hpp; routing.directory and
+    // adapters have none and are required.
     return parse_node(root, r);
   } catch (const YAML::Exception& e) {
     return Status::invalid_argument(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);

@@ -225,10 +225,4 @@ Status Store::scan_dead_letters(const std::function<Status(OutboxEntry)>& fn) co
   return scan(deadletters_, fn);
 }
 
-std::uint64_t Store::case_count_estimate() const {
-  std::uint64_t n = 0;
-  db_->GetIntProperty(cases_, "rocksdb.estimate-num-keys", &n);
-  return n;
-}
-
 }  // namespace ozghub::store

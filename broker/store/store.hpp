@@ -79,7 +79,6 @@ class Store {
   Status scan_outbox(const std::function<Status(OutboxEntry)>& fn) const;
   Status scan_dead_letters(const std::function<Status(OutboxEntry)>& fn) const;
 
-  std::uint64_t case_count_estimate() const;
 
  private:
   Store() = default;

@@ -123,7 +123,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
     }
     r.open(proton::receiver_options().credit_window(0).auto_accept(false));
     links_[r] = 0;
-    replenish();
+    replenish(&r.connection().work_queue());
   }
   void on_receiver_close(proton::receiver& r) override { links_.erase(r); }
 
@@ -230,7 +230,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
         }
         pending.erase(it);
       }
-      handler_.replenish();
+      handler_.replenish(work_queue_);
     }
 
     void send_receipt(const PendingDelivery& p, const pipeline::Verdict& v) {
@@ -308,7 +308,9 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
   // open link. Links are served round-robin from where the last pass stopped, so a budget smaller
   // than the sum of the windows is shared instead of always going to the same links. Credit is
   // topped up in chunks (a quarter window) so a busy link does not cost a flow frame per message.
-  void replenish() {
+  // `current` is the work queue of the connection whose event is being handled (nullptr in the
+  // timer): that connection's frames are written anyway once the handler returns.
+  void replenish(const proton::work_queue* current) {
     const std::int64_t window = config_.limits.credit_window;
     const std::int64_t in_pipeline = in_pipeline_.load();
     std::int64_t room = static_cast<std::int64_t>(config_.limits.max_inflight) - in_pipeline;
@@ -335,10 +337,11 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
       const std::int64_t grant = std::min(want, room);
       proton::receiver rr = r;
       rr.add_credit(static_cast<int>(grant));
-      // replenish() runs in one connection's context (or a timer's) and may grant credit on
-      // another connection. Proton writes a connection's frames only when that connection is
-      // processed, so wake it; without this the flow frame sat unsent and the sender stalled.
-      rr.connection().work_queue().add([] {});
+      // Credit granted on another connection (or in the timer) is written only when that
+      // connection is next processed, so wake it; without this the flow frame sat unsent and
+      // the sender stalled.
+      proton::work_queue& owner = rr.connection().work_queue();
+      if (&owner != current) owner.add([] {});
       room -= grant;
       next_link_ = start + i + 1;
     }
@@ -350,7 +353,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
     // A pending timer keeps the container running: stop re-arming it once stopping.
     if (stopping_) return;
     container_.schedule(proton::duration(100), [this] {
-      replenish();
+      replenish(nullptr);
       schedule_tick();
     });
   }

@@ -1,19 +1,11 @@
-// Builds the configured adapter instances by type name. Startup only.
+// The adapter types built into the daemon, registered by name.
 #pragma once
 
-#include <vector>
-
-#include "config/config.hpp"
-#include "delivery/delivery_host.hpp"
-#include "routing/routing_directory.hpp"
+#include "delivery/adapter_registry.hpp"
 
 namespace ozghub::adapters {
 
-// One adapter object per configured instance. Fails on an unknown type or bad parameters.
-Result<delivery::AdapterMap> create_adapters(const std::vector<config::AdapterInstance>& instances);
-
-// Every channel of every office must name a configured adapter instance.
-Status check_channels(const routing::RoutingDirectory& directory,
-                      const delivery::AdapterMap& adapters);
+// Registers transfer_dir, smtp and http. Startup only.
+Status register_builtin_adapters(delivery::AdapterRegistry& registry);
 
 }  // namespace ozghub::adapters

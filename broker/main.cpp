@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include <prometheus/registry.h>
+
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "delivery/delivery_host.hpp"
@@ -50,14 +52,20 @@ log::Level parse_level(const std::string& s) {
 struct Loaded {
   config::Config config;
   std::shared_ptr<const validation::SchemaCatalog> catalog;
+  delivery::AdapterRegistry adapter_types;
+  delivery::AdapterMap adapters;  // declared before `routing`, which points into it
   std::shared_ptr<const pipeline::RoutingSnapshot> routing;
-  delivery::AdapterMap adapters;
 };
 
 // Everything that can be checked without opening the store or the port.
-Result<Loaded> load_everything(const std::string& config_path) {
-  Loaded l;
-  auto cfg = config_path.empty() ? config::load_defaults() : config::load_file(config_path);
+Status load_everything(const std::string& config_path, Loaded& l) {
+  if (Status s = adapters::register_builtin_adapters(l.adapter_types); !s.is_ok()) return s;
+  const config::AdapterCheck check = [&](const config::Plugins& /*plugins*/,
+                                         const std::vector<config::AdapterInstance>& instances) {
+    return delivery::check_instances(l.adapter_types, instances);
+  };
+  auto cfg = config_path.empty() ? config::load_defaults(check)
+                                 : config::load_file(config_path, check);
   if (!cfg) return cfg.status();
   l.config = std::move(*cfg);
   std::vector<validation::CatalogEntry> entries;
@@ -65,14 +73,14 @@ Result<Loaded> load_everything(const std::string& config_path) {
   auto catalog = validation::SchemaCatalog::load(entries);
   if (!catalog) return catalog.status();
   l.catalog = *catalog;
-  auto routing = pipeline::RoutingSnapshot::load(l.config.routing_directory);
-  if (!routing) return routing.status();
-  l.routing = *routing;
-  auto adapters = adapters::create_adapters(l.config.adapters);
+  auto adapters =
+      delivery::create_adapters(l.adapter_types, l.config.adapters, l.config.delivery_threads);
   if (!adapters) return adapters.status();
   l.adapters = std::move(*adapters);
-  if (Status s = adapters::check_channels(*l.routing->directory, l.adapters); !s.is_ok()) return s;
-  return l;
+  auto routing = pipeline::RoutingSnapshot::load(l.config.routing_directory, l.adapters);
+  if (!routing) return routing.status();
+  l.routing = *routing;
+  return Status::ok();
 }
 
 }  // namespace
@@ -111,8 +119,8 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   validation::initialise_xml_library();
-  auto loaded = load_everything(config_path);
-  if (!loaded) return fail(loaded.status().message());
+  auto loaded = std::make_unique<Loaded>();
+  if (Status s = load_everything(config_path, *loaded); !s.is_ok()) return fail(s.message());
   if (check_only) {
     std::printf("%s: configuration, schemas and routing directory are valid\n",
                 config_path.c_str());
@@ -129,18 +137,19 @@ int main(int argc, char** argv) {
 
   pipeline::RoutingState routing;
   routing.set(l.routing);
-  pipeline::Outbox outbox;
-  delivery::DeliveryHost delivery(**store, outbox, routing, l.adapters, l.config.retry);
+  auto metrics_registry = std::make_shared<prometheus::Registry>();
+  delivery::DeliveryMetrics delivery_metrics(*metrics_registry);
+  delivery::DeliveryHost delivery(**store, routing, l.adapters, l.config.retry, delivery_metrics);
   auto recovered = delivery.recover();
   if (!recovered) return fail(recovered.status().message());
-  pipeline::Committer committer(**store, outbox, l.config.commit_max_batch);
+  pipeline::Committer committer(**store, delivery, l.config.commit_max_batch);
   int workers = l.config.workers > 0
                     ? l.config.workers
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   pipeline::Intake intake(l.config.limits, l.catalog, routing, committer, store->get());
   ingress::AmqpListener listener(l.config, intake);
 
-  delivery.start(l.config.delivery_threads);
+  delivery.start();
   committer.start();
   intake.start(workers);
   log::info("hub.started",
@@ -156,8 +165,8 @@ int main(int argc, char** argv) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) {
-        auto snap = pipeline::RoutingSnapshot::load(l.config.routing_directory);
-        Status s = snap ? adapters::check_channels(*(*snap)->directory, l.adapters) : snap.status();
+        auto snap = pipeline::RoutingSnapshot::load(l.config.routing_directory, l.adapters);
+        Status s = snap ? Status::ok() : snap.status();
         if (s.is_ok()) {
           routing.set(*snap);
           log::info("routing.reloaded",

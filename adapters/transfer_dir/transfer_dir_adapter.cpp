@@ -407,6 +407,36 @@ TransferDirAdapter::TransferDirAdapter(std::filesystem::path root, SyncMode mode
   std::filesystem::create_directories(root_, ec);
 }
 
+Result<std::shared_ptr<const delivery::ChannelBinding>> TransferDirAdapter::bind(
+    const delivery::ChannelContext& /*channel*/) {
+  return std::shared_ptr<const delivery::ChannelBinding>();
+}
+
+delivery::AdapterType TransferDirAdapter::type() {
+  using delivery::ParamSpec;
+  delivery::AdapterType t;
+  t.name = "transfer_dir";
+  t.description =
+      "one folder per case, <root>/<office_id>/<case_number>/, written atomically; encrypted "
+      "for offices with a certificate";
+  t.params = {
+      {"root", ParamSpec::Kind::kPath, ParamSpec::Scope::kEither, true, "", {}, 0, 0,
+       "the transfer root; created if missing (a channel's root must exist)"},
+      {"sync", ParamSpec::Kind::kChoice, ParamSpec::Scope::kInstance, false, "file",
+       {"file", "filesystem"}, 0, 0,
+       "file: fsync every file and folder (any file system); filesystem: shared syncfs(2)"},
+  };
+  t.create = [](const delivery::Params& p) -> Result<std::unique_ptr<delivery::Adapter>> {
+    if (p.get("root").empty()) {
+      return Status::invalid_argument("transfer_dir needs 'root' (the transfer root folder)");
+    }
+    auto mode = p.get("sync") == "filesystem" ? SyncMode::kFileSystem : SyncMode::kPerFile;
+    return std::unique_ptr<delivery::Adapter>(
+        std::make_unique<TransferDirAdapter>(p.get("root"), mode));
+  };
+  return t;
+}
+
 std::string TransferDirAdapter::sanitise_file_name(std::string_view name) {
   std::string out;
   out.reserve(name.size());
@@ -502,9 +532,8 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
         "transfer_dir: office has a certificate but none was loaded; not writing plaintext");
   }
 
-  const auto root_param = request.channel.params.find("root");
-  const char* root =
-      root_param != request.channel.params.end() ? root_param->second.c_str() : root_.c_str();
+  const std::string& root_param = request.params.get("root");
+  const char* root = root_param.empty() ? root_.c_str() : root_param.c_str();
   const UniqueFd root_fd = open_dir_at(AT_FDCWD, root);
   if (!root_fd.valid()) return retry({"open root folder", errno});
 

@@ -46,9 +46,14 @@ class TransferDirAdapter final : public delivery::Adapter {
  public:
   enum class SyncMode { kPerFile, kFileSystem };
 
+  // The type as registered: keys `root` (instance or channel) and `sync` (instance).
+  static delivery::AdapterType type();
+
   // `root` is created if missing. A channel parameter `root` overrides it per office.
   explicit TransferDirAdapter(std::filesystem::path root, SyncMode mode = SyncMode::kPerFile);
 
+  Result<std::shared_ptr<const delivery::ChannelBinding>> bind(
+      const delivery::ChannelContext& channel) override;
   delivery::DeliveryResult deliver(const delivery::DeliveryRequest& request) noexcept override;
 
   // The name an attachment is stored under: path separators, control characters, leading dots

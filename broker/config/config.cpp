@@ -104,6 +104,16 @@ class Reader {
     return (std::filesystem::path(base_dir_) / fp).lexically_normal().string();
   }
 
+  // An error already formatted as "file:line: text".
+  void error_text(std::string e) { errors_.push_back(std::move(e)); }
+
+  // "file:line" of a node, for errors reported later by other components.
+  std::string origin(const YAML::Node& at) const {
+    if (!at.IsDefined() || at.Mark().line < 0) return source_;
+    return source_ + ":" + std::to_string(at.Mark().line + 1);
+  }
+  const std::string& base_dir() const { return base_dir_; }
+
   Status status() const {
     if (errors_.empty()) return Status::ok();
     std::string msg = std::to_string(errors_.size()) + " configuration error(s):";
@@ -166,6 +176,8 @@ void parse_adapters(Reader& r, const YAML::Node& n, Config& c) {
   for (const auto& kv : n) {
     AdapterInstance a;
     a.name = kv.first.as<std::string>("");
+    a.origin = r.origin(kv.first);
+    a.base_dir = r.base_dir();
     if (!kv.second.IsMap()) {
       r.error(kv.second, "adapters." + a.name + " must be a mapping with a 'type'");
       continue;
@@ -180,39 +192,50 @@ void parse_adapters(Reader& r, const YAML::Node& n, Config& c) {
         a.type = p.second.Scalar();
       } else {
         a.params[key] = p.second.Scalar();
+        a.param_origins[key] = r.origin(p.first);
       }
     }
     if (a.type.empty()) {
       r.error(kv.second, "adapters." + a.name + " has no 'type'");
       continue;
     }
-    if (a.type == "transfer_dir") {
-      for (const auto& [key, value] : a.params) {
-        if (key != "root" && key != "sync") {
-          r.error(kv.second[key],
-                  "unknown key '" + key + "' for adapter type transfer_dir (known: root, sync)");
-        } else if (key == "sync" && value != "file" && value != "filesystem") {
-          r.error(kv.second[key], "adapters." + a.name + ".sync must be 'file' or 'filesystem'");
-        }
-      }
-      if (a.params["root"].empty()) {
-        r.error(kv.second, "adapters." + a.name + ": transfer_dir needs 'root'");
-      }
-      a.params["root"] = r.path(a.params["root"]);
-    } else {
-      r.error(kv.second["type"], "adapters." + a.name + ": unknown adapter type '" + a.type +
-                                     "' (known: transfer_dir)");
-    }
     c.adapters.push_back(std::move(a));
   }
 }
 
-Result<Config> parse_node(const YAML::Node& root, Reader& r) {
+void parse_plugins(Reader& r, const YAML::Node& n, Config& c) {
+  if (!n.IsDefined()) return;
+  r.check_keys(n, "plugins", {"directory", "load"});
+  if (!n.IsMap()) return;
+  c.plugins.origin = r.origin(n);
+  r.read(n, "directory", c.plugins.directory, "plugins");
+  c.plugins.directory = r.path(c.plugins.directory);
+  if (auto l = n["load"]; l.IsDefined()) {
+    if (!l.IsSequence()) {
+      r.error(l, "plugins.load must be a list of file names");
+      return;
+    }
+    for (const auto& e : l) {
+      auto name = e.as<std::string>("");
+      if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
+        r.error(e, "plugins.load: '" + name +
+                       "' must be a file name inside plugins.directory, without a path");
+        continue;
+      }
+      c.plugins.load.push_back(name);
+    }
+  }
+  if (!c.plugins.load.empty() && c.plugins.directory.empty()) {
+    r.error(n, "plugins.directory is required when plugins.load names libraries");
+  }
+}
+
+Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck& check) {
   Config c;
   if (root.IsNull() || !root.IsDefined()) return c;
   r.check_keys(root, "the top level",
-               {"listen", "data_dir", "schemas", "routing", "adapters", "limits", "workers",
-                "delivery_threads", "commit", "retry", "log_level"});
+               {"listen", "data_dir", "schemas", "routing", "adapters", "plugins", "limits",
+                "workers", "delivery_threads", "commit", "retry", "log_level"});
   if (!root.IsMap()) return r.status();
   parse_listen(r, root["listen"], c);
   r.read(root, "data_dir", c.data_dir, "top level");
@@ -224,6 +247,7 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r) {
   }
   c.routing_directory = r.path(c.routing_directory);
   parse_adapters(r, root["adapters"], c);
+  parse_plugins(r, root["plugins"], c);
   if (auto n = root["limits"]; n.IsDefined()) {
     r.check_keys(n, "limits",
                  {"max_message_bytes", "max_xml_bytes", "max_attachments", "max_xml_depth",
@@ -265,6 +289,9 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r) {
   }
   if (c.routing_directory.empty()) r.error(root, "routing.directory is required");
   if (c.adapters.empty()) r.error(root, "at least one adapter instance is required");
+  if (check) {
+    for (auto& e : check(c.plugins, c.adapters)) r.error_text(std::move(e));
+  }
   if (Status s = r.status(); !s.is_ok()) return s;
   return c;
 }
@@ -272,7 +299,7 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r) {
 }  // namespace
 
 Result<Config> parse(const std::string& yaml, const std::string& source,
-                     const std::string& base_dir) {
+                     const std::string& base_dir, const AdapterCheck& check) {
   Reader r(source, base_dir);
   try {
     YAML::Node root = YAML::Load(yaml);
@@ -281,23 +308,24 @@ Result<Config> parse(const std::string& yaml, const std::string& source,
     }
     // Keys the file leaves out keep the defaults declared in config.hpp; routing.directory and
     // adapters have none and are required.
-    return parse_node(root, r);
+    return parse_node(root, r, check);
   } catch (const YAML::Exception& e) {
     return Status::invalid_argument(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
 }
 
-Result<Config> load_file(const std::string& path) {
+Result<Config> load_file(const std::string& path, const AdapterCheck& check) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::io_error(path + ": cannot read the configuration file");
   std::ostringstream ss;
   ss << in.rdbuf();
   auto base = std::filesystem::absolute(path).parent_path().string();
-  return parse(ss.str(), path, base);
+  return parse(ss.str(), path, base, check);
 }
 
-Result<Config> load_defaults() {
-  return parse(kEmbeddedDefaults, "<embedded defaults>", std::filesystem::current_path().string());
+Result<Config> load_defaults(const AdapterCheck& check) {
+  return parse(kEmbeddedDefaults, "<embedded defaults>", std::filesystem::current_path().string(),
+               check);
 }
 
 }  // namespace ozghub::config

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,8 +27,21 @@ struct SchemaEntry {
 
 struct AdapterInstance {
   std::string name;                           // referenced by routing channels
-  std::string type;                           // e.g. "transfer_dir"
-  std::map<std::string, std::string> params;  // type-specific, e.g. root
+  std::string type;                           // e.g. "transfer_dir", or a plugin's type
+  std::map<std::string, std::string> params;  // every other key, unvalidated (see below)
+  // Where the entry and each key were declared ("file:line"), for errors. The keys are checked
+  // against the type's declared schema once the adapter types (and plugins) are known:
+  // delivery/adapter_registry.hpp.
+  std::string origin;
+  std::map<std::string, std::string> param_origins;
+  std::string base_dir;  // relative paths in params are resolved against it
+};
+
+// Vendors' adapter plugins: shared libraries loaded from one folder at startup.
+struct Plugins {
+  std::string directory;          // absolute after load; required when `load` is not empty
+  std::vector<std::string> load;  // file names inside `directory` (no path separators)
+  std::string origin;             // "file:line" of the `plugins` key
 };
 
 struct Limits {
@@ -54,9 +68,11 @@ struct Config {
   std::vector<SchemaEntry> schemas;
   std::string routing_directory;
   std::vector<AdapterInstance> adapters;
+  Plugins plugins;
   Limits limits;
   int workers = 0;            // 0: one per core
-  int delivery_threads = 16;  // concurrent deliveries: mostly waiting for fsync
+  // Default concurrency of each adapter instance (its own `concurrency` overrides it).
+  int delivery_threads = 16;
   std::size_t commit_max_batch = 2048;
   RetryPolicy retry;
   std::string log_level = "info";
@@ -66,12 +82,18 @@ struct Config {
 // relative to the project root.
 extern const char* const kEmbeddedDefaults;
 
+// Checks the adapter entries against the adapter types, which are known only to the daemon (and
+// may come from the plugins the same file names). Returns errors as "file:line: text"; they are
+// reported together with the file's own. Called only when the file parsed.
+using AdapterCheck = std::function<std::vector<std::string>(const Plugins& plugins,
+                                                            const std::vector<AdapterInstance>&)>;
+
 // Parses `yaml` (named `source` in error messages); `base_dir` resolves relative paths.
 Result<Config> parse(const std::string& yaml, const std::string& source,
-                     const std::string& base_dir);
+                     const std::string& base_dir, const AdapterCheck& check = {});
 // Reads and parses a file.
-Result<Config> load_file(const std::string& path);
+Result<Config> load_file(const std::string& path, const AdapterCheck& check = {});
 // The embedded defaults, relative paths resolved against the working directory.
-Result<Config> load_defaults();
+Result<Config> load_defaults(const AdapterCheck& check = {});
 
 }  // namespace ozghub::config

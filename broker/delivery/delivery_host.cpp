@@ -5,41 +5,144 @@
 
 namespace ozghub::delivery {
 
-DeliveryHost::DeliveryHost(store::Store& store, pipeline::Outbox& outbox,
-                           pipeline::RoutingState& routing, const AdapterMap& adapters,
-                           config::RetryPolicy retry)
-    : store_(store), outbox_(outbox), routing_(routing), adapters_(adapters), retry_(retry) {}
+DeliveryHost::DeliveryHost(store::Store& store, pipeline::RoutingState& routing,
+                           const AdapterMap& adapters, config::RetryPolicy retry,
+                           DeliveryMetrics& metrics)
+    : store_(store), routing_(routing), retry_(retry), metrics_(metrics) {
+  for (const auto& [name, slot] : adapters) {
+    auto l = std::make_unique<Lane>();
+    l->slot = slot.get();
+    l->metrics = metrics_.for_adapter(name);
+    lanes_.emplace(name, std::move(l));
+  }
+}
 
 DeliveryHost::~DeliveryHost() { stop(); }
+
+DeliveryHost::Lane* DeliveryHost::lane(const std::string& adapter) const {
+  auto it = lanes_.find(adapter);
+  return it == lanes_.end() ? nullptr : it->second.get();
+}
 
 Result<std::size_t> DeliveryHost::recover() {
   std::size_t n = 0;
   Status s = store_.scan_outbox([&](store::OutboxEntry e) {
-    outbox_.push({std::move(e), nullptr});
+    push({std::move(e), nullptr});
     ++n;
     return Status::ok();
   });
   if (!s.is_ok()) return s;
+  std::size_t dead = 0;
+  s = store_.scan_dead_letters([&](const store::OutboxEntry&) {
+    ++dead;
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  metrics_.dead_letters().Set(static_cast<double>(dead));
   return n;
 }
 
-void DeliveryHost::start(int threads) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+void DeliveryHost::start() {
+  for (auto& [name, l] : lanes_) {
+    Lane& lane = *l;
+    for (int i = 0; i < lane.slot->concurrency; ++i) {
+      lane.threads.emplace_back([this, &lane] { run(lane); });
+    }
+  }
 }
 
 void DeliveryHost::stop() {
-  outbox_.stop();
-  for (auto& t : threads_) t.join();
-  threads_.clear();
+  for (auto& [name, l] : lanes_) l->queue.stop();
+  for (auto& [name, l] : lanes_) {
+    for (auto& t : l->threads) t.join();
+    l->threads.clear();
+  }
 }
 
-void DeliveryHost::run() {
+void DeliveryHost::push(pipeline::DeliveryTask task) {
+  Lane* l = lane(task.entry.adapter);
+  if (l == nullptr) {
+    // Committed for an adapter instance the configuration no longer has: park it where an
+    // operator sees it; a replay after the configuration is fixed delivers it.
+    dead_letter(std::move(task.entry),
+                "adapter instance '" + task.entry.adapter + "' is not configured");
+    return;
+  }
+  l->metrics.backlog->Increment();
+  l->queue.push(std::move(task));
+}
+
+std::size_t DeliveryHost::backlog(const std::string& adapter) const {
+  Lane* l = lane(adapter);
+  return l == nullptr ? 0 : l->queue.size();
+}
+
+void DeliveryHost::run(Lane& lane) {
   std::mt19937_64 rng(std::random_device{}());
-  while (auto task = outbox_.take()) run_task(std::move(*task), rng);
+  while (auto task = lane.queue.take()) {
+    lane.metrics.backlog->Decrement();
+    run_task(std::move(*task), rng);
+  }
+}
+
+DeliveryResult DeliveryHost::attempt(const store::OutboxEntry& e, const Case& c, Lane& lane) {
+  auto snapshot = routing_.get();
+  const routing::Office* office = snapshot->directory->office(c.office_id);
+  if (office == nullptr) {
+    return DeliveryResult::retry_later("office " + c.office_id +
+                                       " is no longer in the routing directory");
+  }
+  // The channel as committed: same index and adapter. After a reload reordered the office's
+  // channels, the first channel on the same adapter instance stands in.
+  const pipeline::BoundChannel* bound = snapshot->channel(office->id, e.channel);
+  if (bound == nullptr || bound->slot != lane.slot) {
+    bound = nullptr;
+    auto it = snapshot->channels.find(office->id);
+    if (it != snapshot->channels.end()) {
+      for (const auto& b : it->second) {
+        if (b.slot == lane.slot) {
+          bound = &b;
+          break;
+        }
+      }
+    }
+  }
+  if (bound == nullptr) {
+    return DeliveryResult::retry_later("office " + office->id + " has no channel on adapter " +
+                                       e.adapter + " any more");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  DeliveryRequest req{c,
+                      *office,
+                      bound->params,
+                      bound->binding.get(),
+                      snapshot->recipient(office->id),
+                      e.attempts + 1,
+                      start + lane.slot->timeout};
+  lane.metrics.in_flight->Increment();
+  DeliveryResult r = lane.slot->adapter->deliver(req);
+  lane.metrics.in_flight->Decrement();
+  const auto end = std::chrono::steady_clock::now();
+  lane.metrics.duration->Observe(std::chrono::duration<double>(end - start).count());
+  if (end > req.deadline) {
+    lane.metrics.deadline_exceeded->Increment();
+    log::warn("delivery.deadline_exceeded",
+              {{"case", e.case_number},
+               {"adapter", e.adapter},
+               {"elapsed_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 end - start)
+                                                 .count())}});
+  }
+  return r;
 }
 
 void DeliveryHost::run_task(pipeline::DeliveryTask task, std::mt19937_64& rng) {
   store::OutboxEntry& e = task.entry;
+  Lane* l = lane(e.adapter);
+  if (l == nullptr) {
+    dead_letter(std::move(e), "adapter instance '" + e.adapter + "' is not configured");
+    return;
+  }
   std::shared_ptr<const Case> c = task.case_;
   if (!c) {
     auto loaded = store_.load_case(e.case_number);
@@ -50,30 +153,14 @@ void DeliveryHost::run_task(pipeline::DeliveryTask task, std::mt19937_64& rng) {
     }
     c = std::make_shared<const Case>(std::move(*loaded));
   }
-  auto snapshot = routing_.get();
-  const routing::Office* office = snapshot->directory->office(c->office_id);
-  DeliveryResult result;
-  if (office == nullptr) {
-    result = DeliveryResult::retry_later("office " + c->office_id +
-                                         " is no longer in the routing directory");
-  } else if (e.channel >= office->channels.size()) {
-    result = DeliveryResult::retry_later("office " + c->office_id + " has no channel " +
-                                         std::to_string(e.channel + 1) + " any more");
-  } else {
-    const routing::Channel& channel = office->channels[e.channel];
-    auto adapter = adapters_.find(channel.adapter);
-    if (adapter == adapters_.end()) {
-      result = DeliveryResult::retry_later("no adapter instance named " + channel.adapter);
-    } else {
-      DeliveryRequest req{*c, *office, channel, snapshot->recipient(office->id), e.attempts + 1};
-      result = adapter->second->deliver(req);
-    }
-  }
+  DeliveryResult result = attempt(e, *c, *l);
   ++e.attempts;
   switch (result.outcome) {
     case Outcome::kDelivered: {
+      l->metrics.delivered->Increment();
       log::info("case.delivered", {{"case", e.case_number},
                                    {"office", c->office_id},
+                                   {"adapter", e.adapter},
                                    {"channel", std::to_string(e.channel)},
                                    {"attempts", std::to_string(e.attempts)}});
       if (Status s = store_.record_delivered(e); !s.is_ok()) {
@@ -88,6 +175,7 @@ void DeliveryHost::run_task(pipeline::DeliveryTask task, std::mt19937_64& rng) {
       if (e.attempts >= retry_.max_attempts) {
         dead_letter(std::move(e), std::move(result.error));
       } else {
+        l->metrics.retried->Increment();
         schedule_retry(std::move(e), result, rng);
       }
       return;
@@ -98,9 +186,11 @@ void DeliveryHost::schedule_retry(store::OutboxEntry e, const DeliveryResult& r,
                                   std::mt19937_64& rng) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   auto delay = r.retry_after ? *r.retry_after : pipeline::backoff_delay(retry_, e.attempts, u(rng));
+  if (delay > retry_.max_backoff) delay = retry_.max_backoff;
   e.due_ms = pipeline::now_ms() + delay.count();
   e.last_error = r.error;
   log::warn("case.delivery_retry", {{"case", e.case_number},
+                                    {"adapter", e.adapter},
                                     {"channel", std::to_string(e.channel)},
                                     {"attempts", std::to_string(e.attempts)},
                                     {"retry_in_ms", std::to_string(delay.count())},
@@ -108,19 +198,90 @@ void DeliveryHost::schedule_retry(store::OutboxEntry e, const DeliveryResult& r,
   if (Status s = store_.record_retry(e); !s.is_ok()) {
     log::error("store.record_failed", {{"case", e.case_number}, {"error", s.message()}});
   }
-  outbox_.push({std::move(e), nullptr});
+  push({std::move(e), nullptr});
 }
 
 void DeliveryHost::dead_letter(store::OutboxEntry e, std::string error) {
   e.last_error = std::move(error);
   e.due_ms = pipeline::now_ms();
   log::error("case.dead_lettered", {{"case", e.case_number},
+                                    {"adapter", e.adapter},
                                     {"channel", std::to_string(e.channel)},
                                     {"attempts", std::to_string(e.attempts)},
                                     {"error", e.last_error}});
+  if (Lane* l = lane(e.adapter)) l->metrics.dead_lettered->Increment();
   if (Status s = store_.record_dead_letter(e); !s.is_ok()) {
     log::error("store.record_failed", {{"case", e.case_number}, {"error", s.message()}});
+    return;
   }
+  metrics_.dead_letters().Increment();
+}
+
+Result<std::vector<store::OutboxEntry>> DeliveryHost::dead_letters() const {
+  std::vector<store::OutboxEntry> out;
+  Status s = store_.scan_dead_letters([&](store::OutboxEntry e) {
+    out.push_back(std::move(e));
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  return out;
+}
+
+Result<std::vector<store::OutboxEntry>> DeliveryHost::dead_letters_of(
+    const std::string& case_number) const {
+  return store_.dead_letters_of(case_number);
+}
+
+Result<std::size_t> DeliveryHost::replay(const std::string& case_number,
+                                         std::optional<std::uint16_t> channel) {
+  auto letters = store_.dead_letters_of(case_number);
+  if (!letters) return letters.status();
+  std::size_t n = 0;
+  for (auto& e : *letters) {
+    if (channel && e.channel != *channel) continue;
+    e.attempts = 0;
+    e.due_ms = 0;
+    if (Status s = store_.replay_dead_letter(e); !s.is_ok()) return s;
+    metrics_.dead_letters().Decrement();
+    log::info("deadletter.replayed",
+              {{"case", e.case_number}, {"adapter", e.adapter}, {"channel", std::to_string(e.channel)}});
+    push({std::move(e), nullptr});
+    ++n;
+  }
+  if (n == 0) return Status::not_found("no dead letter for case " + case_number);
+  return n;
+}
+
+Result<std::size_t> DeliveryHost::replay_all() {
+  auto all = dead_letters();
+  if (!all) return all.status();
+  std::size_t n = 0;
+  std::string last;
+  for (const auto& e : *all) {
+    if (e.case_number == last) continue;
+    last = e.case_number;
+    auto r = replay(e.case_number, std::nullopt);
+    if (!r) return r.status();
+    n += *r;
+  }
+  return n;
+}
+
+Result<std::size_t> DeliveryHost::purge(const std::string& case_number,
+                                        std::optional<std::uint16_t> channel) {
+  auto letters = store_.dead_letters_of(case_number);
+  if (!letters) return letters.status();
+  std::size_t n = 0;
+  for (const auto& e : *letters) {
+    if (channel && e.channel != *channel) continue;
+    if (Status s = store_.purge_dead_letter(e.case_number, e.channel); !s.is_ok()) return s;
+    metrics_.dead_letters().Decrement();
+    log::warn("deadletter.purged",
+              {{"case", e.case_number}, {"adapter", e.adapter}, {"channel", std::to_string(e.channel)}});
+    ++n;
+  }
+  if (n == 0) return Status::not_found("no dead letter for case " + case_number);
+  return n;
 }
 
 }  // namespace ozghub::delivery

@@ -1,56 +1,87 @@
-// The one place adapters are called. Delivery threads take due tasks from the outbox, load the
-// case if needed, call the channel's adapter, and record the outcome: delivered (removed from
-// the store's outbox), retry later (exponential backoff with jitter, or the adapter's
-// retry-after), or dead letter (rejected by the adapter, or out of attempts).
+// The one place adapters are called.
 //
-// Thread-safety: start()/stop() from one thread; the adapters are called from `threads`
-// threads concurrently.
+// Every configured adapter instance has its own lane: a schedule of due deliveries (an Outbox)
+// and `concurrency` threads, so a stalled SMTP server never takes the threads the transfer
+// directory needs. A delivery thread takes a due task, loads the case if needed, calls the
+// adapter with the channel's binding and the attempt's deadline, and records the outcome:
+// delivered (removed from the store's outbox), retry later (exponential backoff with jitter, or
+// the adapter's retry-after), or dead letter (rejected by the adapter, or out of attempts).
+// Dead letters can be listed, replayed (same case number, so the same idempotency key) and
+// purged by an operator through the admin endpoint.
+//
+// Thread-safety: push() and the dead-letter methods from any thread; recover(), start() and
+// stop() from one thread.
 #pragma once
 
-#include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "config/config.hpp"
-#include "delivery/adapter.hpp"
+#include "delivery/adapter_registry.hpp"
+#include "delivery/delivery_metrics.hpp"
 #include "pipeline/outbox.hpp"
 #include "pipeline/routing_state.hpp"
 #include "store/store.hpp"
 
 namespace ozghub::delivery {
 
-using AdapterMap = std::map<std::string, std::unique_ptr<Adapter>>;
-
-class DeliveryHost {
+class DeliveryHost final : public pipeline::DeliverySink {
  public:
-  DeliveryHost(store::Store& store, pipeline::Outbox& outbox, pipeline::RoutingState& routing,
-               const AdapterMap& adapters, config::RetryPolicy retry);
-  ~DeliveryHost();
+  // `adapters` and `metrics` must outlive the host.
+  DeliveryHost(store::Store& store, pipeline::RoutingState& routing, const AdapterMap& adapters,
+               config::RetryPolicy retry, DeliveryMetrics& metrics);
+  ~DeliveryHost() override;
   DeliveryHost(const DeliveryHost&) = delete;
   DeliveryHost& operator=(const DeliveryHost&) = delete;
 
-  // Loads every pending delivery from the store into the outbox (startup recovery).
+  // Loads every pending delivery from the store (startup recovery). Deliveries whose adapter
+  // instance is no longer configured become dead letters, so an operator sees them.
   Result<std::size_t> recover();
-  void start(int threads);
+  // Starts each lane's threads.
+  void start();
   void stop();
 
-  // Runs one task to its recorded outcome (what each thread does). Exposed for tests.
+  // Schedules a delivery on its adapter's lane.
+  void push(pipeline::DeliveryTask task) override;
+
+  // Runs one task to its recorded outcome (what each lane thread does). Exposed for tests.
   void run_task(pipeline::DeliveryTask task, std::mt19937_64& rng);
 
+  // Dead letters, for the admin endpoint. `channel` empty: every channel of the case.
+  Result<std::vector<store::OutboxEntry>> dead_letters() const;
+  Result<std::vector<store::OutboxEntry>> dead_letters_of(const std::string& case_number) const;
+  // Moves the dead letters back into the outbox with a fresh attempt count; returns how many.
+  Result<std::size_t> replay(const std::string& case_number, std::optional<std::uint16_t> channel);
+  Result<std::size_t> replay_all();
+  // Deletes the dead letters; returns how many.
+  Result<std::size_t> purge(const std::string& case_number, std::optional<std::uint16_t> channel);
+
+  // Deliveries waiting on one lane (due or backing off); 0 for an unknown adapter.
+  std::size_t backlog(const std::string& adapter) const;
+
  private:
-  void run();
+  struct Lane {
+    AdapterSlot* slot = nullptr;
+    pipeline::Outbox queue;
+    AdapterMetrics metrics;
+    std::vector<std::thread> threads;
+  };
+
+  void run(Lane& lane);
   void schedule_retry(store::OutboxEntry e, const DeliveryResult& r, std::mt19937_64& rng);
   void dead_letter(store::OutboxEntry e, std::string error);
+  Lane* lane(const std::string& adapter) const;
+  DeliveryResult attempt(const store::OutboxEntry& e, const Case& c, Lane& lane);
 
   store::Store& store_;
-  pipeline::Outbox& outbox_;
   pipeline::RoutingState& routing_;
-  const AdapterMap& adapters_;
   config::RetryPolicy retry_;
-  std::vector<std::thread> threads_;
+  DeliveryMetrics& metrics_;
+  std::map<std::string, std::unique_ptr<Lane>, std::less<>> lanes_;
 };
 
 }  // namespace ozghub::delivery

@@ -6,8 +6,8 @@
 
 namespace ozghub::pipeline {
 
-Committer::Committer(store::Store& store, Outbox& outbox, std::size_t max_batch)
-    : store_(store), outbox_(outbox), max_batch_(max_batch) {}
+Committer::Committer(store::Store& store, DeliverySink& deliveries, std::size_t max_batch)
+    : store_(store), deliveries_(deliveries), max_batch_(max_batch) {}
 
 Committer::~Committer() { stop(); }
 
@@ -60,7 +60,7 @@ void Committer::commit_batch(std::vector<PendingCase>& batch) {
   std::vector<store::CommitItem> items(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     items[i].case_ = batch[i].case_.get();
-    items[i].channels = batch[i].channels;
+    items[i].channel_adapters = batch[i].channel_adapters;
   }
   Status s = store_.commit(items, now_ms());
   if (!s.is_ok()) {
@@ -78,11 +78,13 @@ void Committer::commit_batch(std::vector<PendingCase>& batch) {
     if (items[i].duplicate) {
       log::info("case.duplicate", {{"case", v.case_number}});
     } else {
-      for (std::uint16_t ch = 0; ch < p.channels; ++ch) {
+      for (std::size_t ch = 0; ch < p.channel_adapters.size(); ++ch) {
         store::OutboxEntry e;
         e.case_number = p.case_->case_number;
-        e.channel = ch;
-        outbox_.push({std::move(e), p.case_});
+        e.channel = static_cast<std::uint16_t>(ch);
+        e.office_id = p.case_->office_id;
+        e.adapter = p.channel_adapters[ch];
+        deliveries_.push({std::move(e), p.case_});
       }
     }
     verdicts.add(p.origin, p.id, std::move(v));

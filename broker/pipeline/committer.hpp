@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -28,14 +29,15 @@ namespace ozghub::pipeline {
 
 struct PendingCase {
   std::shared_ptr<Case> case_;  // office_id and app set
-  std::uint16_t channels = 0;
+  // The adapter instance of each of the office's channels (empty for a resend accepted before).
+  std::vector<std::string> channel_adapters;
   std::shared_ptr<Origin> origin;
   std::uint64_t id = 0;  // the origin's id for this submission
 };
 
 class Committer {
  public:
-  Committer(store::Store& store, Outbox& outbox, std::size_t max_batch);
+  Committer(store::Store& store, DeliverySink& deliveries, std::size_t max_batch);
   ~Committer();
   Committer(const Committer&) = delete;
   Committer& operator=(const Committer&) = delete;
@@ -49,7 +51,7 @@ class Committer {
   void commit_batch(std::vector<PendingCase>& batch);
 
   store::Store& store_;
-  Outbox& outbox_;
+  DeliverySink& deliveries_;
   std::size_t max_batch_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -66,7 +66,7 @@ OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& v
       return std::nullopt;
     }
     p.case_ = std::move(c);
-    p.channels = 0;
+    p.channel_adapters.clear();
     return std::move(p);
   };
 
@@ -87,7 +87,8 @@ OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& v
   c->office_id = office.id;
 
   p.case_ = std::move(c);
-  p.channels = static_cast<std::uint16_t>(office.channels.size());
+  p.channel_adapters.reserve(office.channels.size());
+  for (const auto& ch : office.channels) p.channel_adapters.push_back(ch.adapter);
   return p;
 }
 

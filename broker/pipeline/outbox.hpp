@@ -29,12 +29,19 @@ struct DeliveryTask {
   std::shared_ptr<const Case> case_;  // may be null: load from the store
 };
 
-class Outbox {
+// Where the committer hands over new deliveries (the delivery host, or an Outbox in tests).
+class DeliverySink {
+ public:
+  virtual ~DeliverySink() = default;
+  virtual void push(DeliveryTask task) = 0;
+};
+
+class Outbox final : public DeliverySink {
  public:
   explicit Outbox(std::size_t max_cached_cases = 4096) : max_cached_(max_cached_cases) {}
 
   // Adds a task; it becomes due at entry.due_ms (0 or past: now).
-  void push(DeliveryTask task);
+  void push(DeliveryTask task) override;
   // Blocks until a task is due (returns it) or stop() was called (returns nullopt).
   std::optional<DeliveryTask> take();
   void stop();

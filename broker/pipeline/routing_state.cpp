@@ -2,11 +2,19 @@
 
 namespace ozghub::pipeline {
 
-Result<std::shared_ptr<const RoutingSnapshot>> RoutingSnapshot::load(const std::string& path) {
+Result<std::shared_ptr<const RoutingSnapshot>> RoutingSnapshot::load(
+    const std::string& path, delivery::AdapterMap& adapters) {
   auto dir = routing::RoutingDirectory::load(path);
   if (!dir) return dir.status();
+  auto snap = make(*dir, adapters);
+  if (!snap) return Status::invalid_argument(path + ": " + snap.status().message());
+  return snap;
+}
+
+Result<std::shared_ptr<const RoutingSnapshot>> RoutingSnapshot::make(
+    std::shared_ptr<const routing::RoutingDirectory> directory, delivery::AdapterMap& adapters) {
   auto snap = std::make_shared<RoutingSnapshot>();
-  snap->directory = *dir;
+  snap->directory = std::move(directory);
   std::string errors;
   for (const auto& office : snap->directory->offices()) {
     if (office.certificate_path.empty()) continue;
@@ -17,7 +25,35 @@ Result<std::shared_ptr<const RoutingSnapshot>> RoutingSnapshot::load(const std::
     }
     snap->recipients.emplace(office.id, *r);
   }
-  if (!errors.empty()) return Status::invalid_argument(path + ": certificate errors:" + errors);
+  for (const auto& office : snap->directory->offices()) {
+    auto& bound = snap->channels[office.id];
+    for (const auto& ch : office.channels) {
+      auto slot = adapters.find(ch.adapter);
+      if (slot == adapters.end()) {
+        errors += "\n  office " + office.id + ": channel names adapter '" + ch.adapter +
+                  "', which is not configured";
+        continue;
+      }
+      auto params = delivery::channel_params(*slot->second, ch);
+      if (!params) {
+        errors += "\n  office " + office.id + ": " + params.status().message();
+        continue;
+      }
+      BoundChannel b;
+      b.slot = slot->second.get();
+      b.params = std::move(*params);
+      delivery::ChannelContext ctx{office, snap->recipient(office.id), b.params};
+      auto binding = b.slot->adapter->bind(ctx);
+      if (!binding) {
+        errors += "\n  office " + office.id + " (" + (ch.origin.empty() ? "channel" : ch.origin) +
+                  "): adapter " + ch.adapter + ": " + binding.status().message();
+        continue;
+      }
+      b.binding = std::move(*binding);
+      bound.push_back(std::move(b));
+    }
+  }
+  if (!errors.empty()) return Status::invalid_argument("routing directory errors:" + errors);
   return std::shared_ptr<const RoutingSnapshot>(std::move(snap));
 }
 

@@ -80,6 +80,7 @@ std::string quote(std::string_view s) {
 class Errors {
  public:
   explicit Errors(std::string file) : file_(std::move(file)) {}
+  const std::string& file() const { return file_; }
 
   // `kind` and `index` name the item in build(); load() names it by its line.
   void add(int line, std::string_view kind, std::size_t index, const std::string& what) {
@@ -287,6 +288,9 @@ class YamlReader {
   YamlReader(Errors& errors, std::filesystem::path base)
       : errors_(errors), base_(std::move(base)) {}
 
+  std::string origin(int line) const { return errors_.file() + ":" + std::to_string(line); }
+  std::string base_dir() const { return base_.string(); }
+
   void error(int line, const std::string& what) { errors_.add(line, what); }
 
   // The entries of a mapping by key, in `known` order (absent ones are null). Reports unknown
@@ -461,6 +465,8 @@ void parse_channels(YamlReader& y, const Entry* e, Office& o, OfficeOrigin& at) 
         }
       }
     }
+    ch.origin = y.origin(line_of(item));
+    ch.base_dir = y.base_dir();
     o.channels.push_back(std::move(ch));
     at.channel_lines.push_back(line_of(item));
   }

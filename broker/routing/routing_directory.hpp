@@ -27,7 +27,9 @@ namespace ozghub::routing {
 
 struct Channel {
   std::string adapter;                        // name of an adapter instance in the main config
-  std::map<std::string, std::string> params;  // adapter-specific parameters
+  std::map<std::string, std::string> params;  // adapter-specific parameters, unvalidated here
+  std::string origin;    // "file:line" where the channel is declared (empty when built)
+  std::string base_dir;  // relative paths in params are resolved against it
 };
 
 struct Office {

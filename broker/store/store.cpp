@@ -6,6 +6,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
@@ -23,10 +24,33 @@ Status from_rocks(const rocksdb::Status& s, const std::string& what) {
   return Status::io_error(what + ": " + s.ToString());
 }
 
+// Entry value: u8 version (1), i32 attempts, i64 due_ms (native order, as the rest of the
+// record is only read by this build's machine type), u8 length + office_id, u8 length + adapter,
+// last_error (the rest).
+constexpr std::uint8_t kEntryVersion = 1;
+
+void append_short(std::string& v, const std::string& s) {
+  auto n = static_cast<std::uint8_t>(std::min<std::size_t>(s.size(), 255));
+  v.push_back(static_cast<char>(n));
+  v.append(s, 0, n);
+}
+
+bool read_short(std::string_view& in, std::string& out) {
+  if (in.empty()) return false;
+  auto n = static_cast<std::uint8_t>(in[0]);
+  if (in.size() < 1u + n) return false;
+  out.assign(in.substr(1, n));
+  in.remove_prefix(1u + n);
+  return true;
+}
+
 std::string encode_entry(const OutboxEntry& e) {
   std::string v;
+  v.push_back(static_cast<char>(kEntryVersion));
   v.append(reinterpret_cast<const char*>(&e.attempts), sizeof e.attempts);
   v.append(reinterpret_cast<const char*>(&e.due_ms), sizeof e.due_ms);
+  append_short(v, e.office_id);
+  append_short(v, e.adapter);
   v.append(e.last_error);
   return v;
 }
@@ -34,13 +58,17 @@ std::string encode_entry(const OutboxEntry& e) {
 bool decode_entry(std::string_view key, std::string_view value, OutboxEntry& e) {
   auto sep = key.find('\0');
   if (sep == std::string_view::npos || key.size() != sep + 3) return false;
-  if (value.size() < sizeof e.attempts + sizeof e.due_ms) return false;
+  if (value.size() < 1 + sizeof e.attempts + sizeof e.due_ms) return false;
+  if (static_cast<std::uint8_t>(value[0]) != kEntryVersion) return false;
+  value.remove_prefix(1);
   e.case_number.assign(key.substr(0, sep));
   e.channel = static_cast<std::uint16_t>((static_cast<std::uint8_t>(key[sep + 1]) << 8) |
                                          static_cast<std::uint8_t>(key[sep + 2]));
   std::memcpy(&e.attempts, value.data(), sizeof e.attempts);
   std::memcpy(&e.due_ms, value.data() + sizeof e.attempts, sizeof e.due_ms);
-  e.last_error.assign(value.substr(sizeof e.attempts + sizeof e.due_ms));
+  value.remove_prefix(sizeof e.attempts + sizeof e.due_ms);
+  if (!read_short(value, e.office_id) || !read_short(value, e.adapter)) return false;
+  e.last_error.assign(value);
   return true;
 }
 
@@ -147,8 +175,11 @@ Status Store::commit(std::span<CommitItem> items, std::int64_t now_ms) {
     batch.Put(cases_, it.case_->case_number, encode_case(*it.case_));
     batch.Put(idempotency_, keys[i], it.case_->case_number);
     OutboxEntry e;
-    for (std::uint16_t ch = 0; ch < it.channels; ++ch) {
-      batch.Put(outbox_, outbox_key(it.case_->case_number, ch), encode_entry(e));
+    e.office_id = it.case_->office_id;
+    for (std::size_t ch = 0; ch < it.channel_adapters.size(); ++ch) {
+      e.adapter = it.channel_adapters[ch];
+      batch.Put(outbox_, outbox_key(it.case_->case_number, static_cast<std::uint16_t>(ch)),
+                encode_entry(e));
     }
   }
   // A duplicate reports where its case really went, even if the routing changed since.
@@ -202,6 +233,45 @@ Status Store::record_dead_letter(const OutboxEntry& e) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
   return from_rocks(db_->Write(wo, &batch), "recording a dead letter failed");
+}
+
+Status Store::replay_dead_letter(const OutboxEntry& e) {
+  auto key = outbox_key(e.case_number, e.channel);
+  rocksdb::PinnableSlice existing;
+  auto g = db_->Get(rocksdb::ReadOptions(), deadletters_, key, &existing);
+  if (!g.ok()) return from_rocks(g, "dead letter " + e.case_number);
+  rocksdb::WriteBatch batch;
+  batch.Delete(deadletters_, key);
+  batch.Put(outbox_, key, encode_entry(e));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return from_rocks(db_->Write(wo, &batch), "replaying a dead letter failed");
+}
+
+Status Store::purge_dead_letter(const std::string& case_number, std::uint16_t channel) {
+  auto key = outbox_key(case_number, channel);
+  rocksdb::PinnableSlice existing;
+  auto g = db_->Get(rocksdb::ReadOptions(), deadletters_, key, &existing);
+  if (!g.ok()) return from_rocks(g, "dead letter " + case_number);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return from_rocks(db_->Delete(wo, deadletters_, key), "purging a dead letter failed");
+}
+
+Result<std::vector<OutboxEntry>> Store::dead_letters_of(const std::string& case_number) const {
+  std::vector<OutboxEntry> out;
+  std::string prefix = case_number;
+  prefix.push_back('\0');
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), deadletters_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    OutboxEntry e;
+    if (!decode_entry(it->key().ToStringView(), it->value().ToStringView(), e)) {
+      return Status::corruption("malformed dead letter in the store");
+    }
+    out.push_back(std::move(e));
+  }
+  if (Status s = from_rocks(it->status(), "reading dead letters failed"); !s.is_ok()) return s;
+  return out;
 }
 
 Status Store::scan(rocksdb::ColumnFamilyHandle* cf,

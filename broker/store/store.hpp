@@ -35,8 +35,9 @@ namespace ozghub::store {
 
 struct CommitItem {
   // in
-  Case* case_ = nullptr;       // office_id and app set; case_number is filled in
-  std::uint16_t channels = 0;  // how many outbox entries to create
+  Case* case_ = nullptr;  // office_id and app set; case_number is filled in
+  // The adapter instance of each of the office's channels: one outbox entry per channel.
+  std::span<const std::string> channel_adapters;
   // out
   // (sender, message_id) was committed before: case_number and office_id are the old ones
   bool duplicate = false;
@@ -44,9 +45,11 @@ struct CommitItem {
 
 struct OutboxEntry {
   std::string case_number;
-  std::uint16_t channel = 0;
+  std::uint16_t channel = 0;  // index into the office's channels at commit time
+  std::string office_id;
+  std::string adapter;        // the channel's adapter instance at commit time
   std::int32_t attempts = 0;  // attempts made so far
-  std::int64_t due_ms = 0;    // when to try next (0: now)
+  std::int64_t due_ms = 0;    // when to try next (0: now); for a dead letter: when it died
   std::string last_error;     // free of personal data
 };
 
@@ -73,6 +76,14 @@ class Store {
   Status record_delivered(const OutboxEntry& e);
   Status record_retry(const OutboxEntry& e);        // updates attempts, due, last error
   Status record_dead_letter(const OutboxEntry& e);  // moves the entry to the dead letters
+
+  // Dead-letter administration (synced). replay moves a dead letter back into the outbox with
+  // `e`'s attempts and due time; purge deletes it. Both answer not_found when there is no dead
+  // letter for (case, channel).
+  Status replay_dead_letter(const OutboxEntry& e);
+  Status purge_dead_letter(const std::string& case_number, std::uint16_t channel);
+  // The dead letters of one case, in channel order.
+  Result<std::vector<OutboxEntry>> dead_letters_of(const std::string& case_number) const;
 
   // Iterates all pending deliveries (startup recovery) or dead letters. Stops at the first
   // non-ok Status the callback returns.

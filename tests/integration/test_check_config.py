@@ -38,7 +38,7 @@ class CheckConfig(unittest.TestCase):
         r = self.check(path)
         self.assertEqual(r.returncode, 2)
         self.assertIn("bad.yaml:1: listen must be HOST:PORT", r.stderr)
-        self.assertIn("bad.yaml:3: unknown key 'colour'", r.stderr)
+        self.assertIn("bad.yaml:3: adapters.transfer: unknown key 'colour'", r.stderr)
         self.assertIn("bad.yaml:4: retry.max_attempts must be at least 1", r.stderr)
 
     def test_routing_that_names_an_unconfigured_adapter_is_an_error(self):

@@ -68,13 +68,18 @@ routing::Office make_office(std::map<std::string, std::string> params = {}) {
   routing::Office office;
   office.id = kOfficeId;
   office.name = "Stadt Möckern, Bürgeramt";
-  office.channels.push_back({"transfer", std::move(params)});
+  routing::Channel channel;
+  channel.adapter = "transfer";
+  channel.params = std::move(params);
+  office.channels.push_back(std::move(channel));
   return office;
 }
 
 DeliveryResult deliver(TransferDirAdapter& adapter, const Case& c, const routing::Office& office,
                        const crypto::Recipient* recipient = nullptr) {
-  const DeliveryRequest request{c, office, office.channels.front(), recipient, 1};
+  const delivery::Params params(office.channels.front().params);
+  const DeliveryRequest request{c,         office, params, nullptr,
+                                recipient, 1,      std::chrono::steady_clock::now()};
   return adapter.deliver(request);
 }
 

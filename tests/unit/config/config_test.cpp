@@ -13,7 +13,9 @@ TEST(Config, EmbeddedDefaultsAreValid) {
   EXPECT_EQ(c->routing_directory, "/srv/hub/config/routing.demo.yaml");
   ASSERT_EQ(c->adapters.size(), 1u);
   EXPECT_EQ(c->adapters[0].type, "transfer_dir");
-  EXPECT_EQ(c->adapters[0].params.at("root"), "/srv/hub/ozg-hub-data/transfer");
+  EXPECT_EQ(c->adapters[0].params.at("root"), "ozg-hub-data/transfer");
+  EXPECT_EQ(c->adapters[0].base_dir, "/srv/hub");  // the adapter registry resolves the path
+  EXPECT_EQ(c->adapters[0].origin, "<defaults>:10");
 }
 
 TEST(Config, ReadsEveryKey) {
@@ -45,13 +47,19 @@ log_level: debug
 }
 
 TEST(Config, ReportsAllErrorsWithLines) {
+  // The adapter check stands in for the daemon's (delivery::check_instances).
+  const AdapterCheck check = [](const Plugins&, const std::vector<AdapterInstance>& instances) {
+    std::vector<std::string> errors;
+    for (const auto& i : instances) errors.push_back(i.origin + ": unknown type " + i.type);
+    return errors;
+  };
   auto c = parse(R"(listen: "nowhere"
 routing: { directory: r.yaml }
 adapters: { out: { type: carrier_pigeon } }
 limits: { credit_window: lots }
 colour: blue
 )",
-                 "hub.yaml", "/");
+                 "hub.yaml", "/", check);
   ASSERT_FALSE(c.is_ok());
   const std::string& m = c.status().message();
   EXPECT_NE(m.find("hub.yaml:1: listen must be HOST:PORT"), std::string::npos) << m;

@@ -382,7 +382,9 @@ Office office(std::string id) {
   Office o;
   o.id = std::move(id);
   o.name = "Office " + o.id;
-  o.channels.push_back(Channel{"transfer", {}});
+  Channel ch;
+  ch.adapter = "transfer";
+  o.channels.push_back(std::move(ch));
   return o;
 }
 

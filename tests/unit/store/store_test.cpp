@@ -13,6 +13,29 @@ using ozghub::testing::TempDir;
 
 constexpr std::int64_t kNov23 = 1795420800000;  // 2026-11-23T08:00:00Z
 
+// One outbox entry per adapter name.
+const std::vector<std::string> kOneChannel = {"transfer"};
+const std::vector<std::string> kTwoChannels = {"transfer", "mail"};
+
+CommitItem item(Case* c, std::size_t channels = 1) {
+  CommitItem i;
+  i.case_ = c;
+  i.channel_adapters = channels == 2 ? kTwoChannels : kOneChannel;
+  return i;
+}
+
+OutboxEntry entry(std::string case_number, std::int32_t attempts, std::int64_t due,
+                  std::string error) {
+  OutboxEntry e;
+  e.case_number = std::move(case_number);
+  e.office_id = "moeckern-buergeramt";
+  e.adapter = "transfer";
+  e.attempts = attempts;
+  e.due_ms = due;
+  e.last_error = std::move(error);
+  return e;
+}
+
 Case make_case(std::string sender, std::string message_id) {
   Case c;
   c.office_id = "moeckern-buergeramt";
@@ -76,7 +99,7 @@ TEST(Store, CommitAssignsCaseNumbersAndCreatesOutboxEntries) {
   auto store = Store::open(dir.path().string());
   ASSERT_OK(store);
   Case a = make_case("portal", "m-1"), b = make_case("portal", "m-2");
-  std::vector<CommitItem> items = {{&a, 2, false}, {&b, 1, false}};
+  std::vector<CommitItem> items = {item(&a, 2), item(&b)};
   ASSERT_OK((*store)->commit(items, kNov23));
   EXPECT_EQ(a.case_number, "20261123000000000001");
   EXPECT_EQ(b.case_number, "20261123000000000002");
@@ -87,6 +110,11 @@ TEST(Store, CommitAssignsCaseNumbersAndCreatesOutboxEntries) {
     return Status::ok();
   }));
   ASSERT_EQ(outbox.size(), 3u);
+  EXPECT_EQ(outbox[0].adapter, "transfer");
+  EXPECT_EQ(outbox[1].adapter, "mail");
+  EXPECT_EQ(outbox[1].channel, 1);
+  EXPECT_EQ(outbox[1].office_id, "moeckern-buergeramt");
+  EXPECT_EQ(outbox[2].case_number, b.case_number);
   auto loaded = (*store)->load_case(a.case_number);
   ASSERT_OK(loaded);
   EXPECT_EQ(loaded->app.message_id, "m-1");
@@ -98,7 +126,7 @@ TEST(Store, SameSenderAndMessageIdIsADuplicateAcrossAndWithinBatches) {
   auto store = Store::open(dir.path().string());
   ASSERT_OK(store);
   Case a = make_case("portal", "m-1");
-  std::vector<CommitItem> first = {{&a, 1, false}};
+  std::vector<CommitItem> first = {item(&a)};
   ASSERT_OK((*store)->commit(first, kNov23));
 
   Case again = make_case("portal", "m-1");
@@ -106,7 +134,7 @@ TEST(Store, SameSenderAndMessageIdIsADuplicateAcrossAndWithinBatches) {
   Case other_sender = make_case("other", "m-1"), twice1 = make_case("portal", "m-9"),
        twice2 = make_case("portal", "m-9");
   std::vector<CommitItem> second = {
-      {&again, 1, false}, {&other_sender, 1, false}, {&twice1, 1, false}, {&twice2, 1, false}};
+      item(&again), item(&other_sender), item(&twice1), item(&twice2)};
   ASSERT_OK((*store)->commit(second, kNov23));
   EXPECT_TRUE(second[0].duplicate);
   EXPECT_EQ(again.case_number, a.case_number);
@@ -132,18 +160,18 @@ TEST(Store, CaseNumbersAndDeliveriesSurviveReopen) {
     auto store = Store::open(dir.path().string());
     ASSERT_OK(store);
     Case a = make_case("portal", "m-1"), b = make_case("portal", "m-2");
-    std::vector<CommitItem> items = {{&a, 1, false}, {&b, 1, false}};
+    std::vector<CommitItem> items = {item(&a), item(&b)};
     ASSERT_OK((*store)->commit(items, kNov23));
     first_number = a.case_number;
-    OutboxEntry done{a.case_number, 0, 1, 0, ""};
+    OutboxEntry done = entry(a.case_number, 1, 0, "");
     ASSERT_OK((*store)->record_delivered(done));
-    OutboxEntry failing{b.case_number, 0, 3, kNov23 + 5000, "transfer_dir: disk full"};
+    OutboxEntry failing = entry(b.case_number, 3, kNov23 + 5000, "transfer_dir: disk full");
     ASSERT_OK((*store)->record_dead_letter(failing));
   }
   auto store = Store::open(dir.path().string());
   ASSERT_OK(store);
   Case c = make_case("portal", "m-3");
-  std::vector<CommitItem> items = {{&c, 1, false}};
+  std::vector<CommitItem> items = {item(&c)};
   ASSERT_OK((*store)->commit(items, kNov23));
   EXPECT_EQ(c.case_number, "20261123000000000003");
   int outbox = 0;
@@ -161,6 +189,46 @@ TEST(Store, CaseNumbersAndDeliveriesSurviveReopen) {
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].attempts, 3);
   EXPECT_EQ(dead[0].last_error, "transfer_dir: disk full");
+  EXPECT_EQ(dead[0].adapter, "transfer");
+  EXPECT_EQ(dead[0].office_id, "moeckern-buergeramt");
+}
+
+TEST(Store, DeadLettersAreReplayedIntoTheOutboxOrPurged) {
+  TempDir dir;
+  auto store = Store::open(dir.path().string());
+  ASSERT_OK(store);
+  Case a = make_case("portal", "m-1");
+  std::vector<CommitItem> items = {item(&a, 2)};
+  ASSERT_OK((*store)->commit(items, kNov23));
+  OutboxEntry first = entry(a.case_number, 10, kNov23, "HTTP 503");
+  OutboxEntry second = first;
+  second.channel = 1;
+  second.adapter = "mail";
+  second.last_error = "SMTP 550 at RCPT";
+  ASSERT_OK((*store)->record_dead_letter(first));
+  ASSERT_OK((*store)->record_dead_letter(second));
+  auto letters = (*store)->dead_letters_of(a.case_number);
+  ASSERT_OK(letters);
+  ASSERT_EQ(letters->size(), 2u);
+  EXPECT_EQ((*letters)[1].last_error, "SMTP 550 at RCPT");
+  EXPECT_EQ((*store)->dead_letters_of("20261123000000000099")->size(), 0u);
+
+  OutboxEntry again = first;
+  again.attempts = 0;
+  ASSERT_OK((*store)->replay_dead_letter(again));
+  EXPECT_EQ((*store)->replay_dead_letter(again).code(), Status::Code::kNotFound);
+  std::vector<OutboxEntry> outbox;
+  ASSERT_OK((*store)->scan_outbox([&](OutboxEntry e) {
+    outbox.push_back(std::move(e));
+    return Status::ok();
+  }));
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0].attempts, 0);
+  EXPECT_EQ(outbox[0].channel, 0);
+
+  ASSERT_OK((*store)->purge_dead_letter(a.case_number, 1));
+  EXPECT_EQ((*store)->purge_dead_letter(a.case_number, 1).code(), Status::Code::kNotFound);
+  EXPECT_EQ((*store)->dead_letters_of(a.case_number)->size(), 0u);
 }
 
 TEST(Store, RefusesADamagedDatabase) {

@@ -35,7 +35,8 @@ def example_antrag():
 class Hub:
     """One daemon process with its own data directory."""
 
-    def __init__(self, workdir, routing=None, extra_config="", retry=None):
+    def __init__(self, workdir, routing=None, extra_config="", retry=None, extra_adapters=""):
+        """extra_adapters: YAML lines (indented by 2) added under `adapters:` after `transfer`."""
         self.workdir = workdir
         self.data_dir = os.path.join(workdir, "data")
         self.transfer = os.path.join(workdir, "transfer")
@@ -54,6 +55,7 @@ adapters:
   transfer:
     type: transfer_dir
     root: {self.transfer}
+{extra_adapters}
 retry: {retry}
 {extra_config}
 """)

@@ -2,6 +2,7 @@
 //   AMQP ingress -> intake workers (decode, validate, route) -> committer (synced group commit)
 //   -> outbox -> delivery threads -> adapters.
 #include <malloc.h>
+#include <prometheus/registry.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -10,8 +11,7 @@
 #include <string>
 #include <thread>
 
-#include <prometheus/registry.h>
-
+#include "admin/admin_server.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "delivery/delivery_host.hpp"
@@ -34,7 +34,9 @@ constexpr char kUsage[] =
     "  --config FILE        run with this configuration (default: the embedded demo defaults,\n"
     "                       paths relative to the working directory)\n"
     "  --check-config FILE  validate the configuration, the schemas and the routing directory,\n"
-    "                       print every error and exit (0: valid)\n";
+    "                       print every error and exit (0: valid)\n"
+    "  --adapter-types      list every adapter type and its configuration keys, and exit (with\n"
+    "                       --config: including the types of the plugins it loads)\n";
 
 int fail(const std::string& what) {
   log::error("startup.failed", {{"error", what}});
@@ -64,8 +66,8 @@ Status load_everything(const std::string& config_path, Loaded& l) {
                                          const std::vector<config::AdapterInstance>& instances) {
     return delivery::check_instances(l.adapter_types, instances);
   };
-  auto cfg = config_path.empty() ? config::load_defaults(check)
-                                 : config::load_file(config_path, check);
+  auto cfg =
+      config_path.empty() ? config::load_defaults(check) : config::load_file(config_path, check);
   if (!cfg) return cfg.status();
   l.config = std::move(*cfg);
   std::vector<validation::CatalogEntry> entries;
@@ -88,8 +90,13 @@ Status load_everything(const std::string& config_path, Loaded& l) {
 int main(int argc, char** argv) {
   std::string config_path;
   bool check_only = false;
+  bool list_types = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--adapter-types") {
+      list_types = true;
+      continue;
+    }
     if ((a == "--config" || a == "--check-config") && i + 1 < argc) {
       config_path = argv[++i];
       check_only = a == "--check-config";
@@ -119,8 +126,20 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   validation::initialise_xml_library();
+  if (list_types && config_path.empty()) {
+    delivery::AdapterRegistry types;
+    if (Status s = adapters::register_builtin_adapters(types); !s.is_ok()) return fail(s.message());
+    for (const auto& name : types.names()) std::printf("%s\n", describe(*types.find(name)).c_str());
+    return 0;
+  }
   auto loaded = std::make_unique<Loaded>();
   if (Status s = load_everything(config_path, *loaded); !s.is_ok()) return fail(s.message());
+  if (list_types) {
+    for (const auto& name : loaded->adapter_types.names()) {
+      std::printf("%s\n", describe(*loaded->adapter_types.find(name)).c_str());
+    }
+    return 0;
+  }
   if (check_only) {
     std::printf("%s: configuration, schemas and routing directory are valid\n",
                 config_path.c_str());
@@ -149,6 +168,11 @@ int main(int argc, char** argv) {
   pipeline::Intake intake(l.config.limits, l.catalog, routing, committer, store->get());
   ingress::AmqpListener listener(l.config, intake);
 
+  admin::AdminApi admin_api(metrics_registry, delivery, **store);
+  admin::AdminServer admin_server(admin_api);
+  if (Status s = admin_server.start(l.config.admin.host, l.config.admin.port); !s.is_ok()) {
+    return fail(s.message());
+  }
   delivery.start();
   committer.start();
   intake.start(workers);
@@ -189,6 +213,7 @@ int main(int argc, char** argv) {
     ::kill(::getpid(), SIGTERM);
   }
   signal_thread.join();
+  admin_server.stop();
   intake.stop();
   committer.stop();
   delivery.stop();

@@ -15,7 +15,16 @@ namespace ozghub {
 
 class [[nodiscard]] Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kNotFound, kIoError, kCorruption, kInternal, kBusy };
+  enum class Code {
+    kOk,
+    kInvalidArgument,
+    kNotFound,
+    kIoError,
+    kCorruption,
+    kInternal,
+    kBusy,
+    kUnavailable,  // a peer (the daemon, a server) cannot be reached
+  };
 
   Status() = default;
   static Status ok() { return {}; }
@@ -27,6 +36,7 @@ class [[nodiscard]] Status {
   static Status corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
   static Status internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
   static Status busy(std::string msg) { return {Code::kBusy, std::move(msg)}; }
+  static Status unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
 
   bool is_ok() const { return code_ == Code::kOk; }
   explicit operator bool() const { return is_ok(); }

@@ -127,22 +127,27 @@ class Reader {
   std::vector<std::string> errors_;
 };
 
-void parse_listen(Reader& r, const YAML::Node& n, Config& c) {
+void parse_host_port(Reader& r, const YAML::Node& n, const std::string& key, const char* example,
+                     std::string& host, std::uint16_t& port) {
   if (!n.IsDefined()) return;
   auto s = n.as<std::string>("");
   auto colon = s.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    r.error(n, "listen must be HOST:PORT, e.g. \"0.0.0.0:5672\"");
+    r.error(n, key + " must be HOST:PORT, e.g. \"" + example + "\"");
     return;
   }
   try {
-    int port = std::stoi(s.substr(colon + 1));
-    if (port < 0 || port > 65535) throw std::out_of_range("port");
-    c.listen_port = static_cast<std::uint16_t>(port);
-    c.listen_host = s.substr(0, colon);
+    int p = std::stoi(s.substr(colon + 1));
+    if (p < 0 || p > 65535) throw std::out_of_range("port");
+    port = static_cast<std::uint16_t>(p);
+    host = s.substr(0, colon);
   } catch (const std::exception&) {
-    r.error(n, "listen: '" + s.substr(colon + 1) + "' is not a port number (0-65535)");
+    r.error(n, key + ": '" + s.substr(colon + 1) + "' is not a port number (0-65535)");
   }
+}
+
+void parse_listen(Reader& r, const YAML::Node& n, Config& c) {
+  parse_host_port(r, n, "listen", "0.0.0.0:5672", c.listen_host, c.listen_port);
 }
 
 void parse_schemas(Reader& r, const YAML::Node& n, Config& c) {
@@ -234,10 +239,17 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
   Config c;
   if (root.IsNull() || !root.IsDefined()) return c;
   r.check_keys(root, "the top level",
-               {"listen", "data_dir", "schemas", "routing", "adapters", "plugins", "limits",
-                "workers", "delivery_threads", "commit", "retry", "log_level"});
+               {"listen", "admin", "data_dir", "schemas", "routing", "adapters", "plugins",
+                "limits", "workers", "delivery_threads", "commit", "retry", "log_level"});
   if (!root.IsMap()) return r.status();
   parse_listen(r, root["listen"], c);
+  if (auto n = root["admin"]; n.IsDefined()) {
+    r.check_keys(n, "admin", {"listen"});
+    if (n.IsMap()) {
+      parse_host_port(r, n["listen"], "admin.listen", "127.0.0.1:9650", c.admin.host,
+                      c.admin.port);
+    }
+  }
   r.read(root, "data_dir", c.data_dir, "top level");
   c.data_dir = r.path(c.data_dir);
   parse_schemas(r, root["schemas"], c);

@@ -61,9 +61,16 @@ struct RetryPolicy {
   double jitter = 0.2;  // +/- fraction of each backoff
 };
 
+// The admin HTTP endpoint (metrics, dead letters; broker/admin/).
+struct Admin {
+  std::string host = "127.0.0.1";  // loopback by default: it can replay and purge
+  std::uint16_t port = 9650;       // 0: any free port (logged as admin.listening)
+};
+
 struct Config {
   std::string listen_host = "0.0.0.0";
   std::uint16_t listen_port = 5672;
+  Admin admin;
   std::string data_dir = "ozg-hub-data";
   std::vector<SchemaEntry> schemas;
   std::string routing_directory;

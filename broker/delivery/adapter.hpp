@@ -50,10 +50,10 @@ namespace ozghub::delivery {
 struct ParamSpec {
   enum class Kind {
     kString,
-    kPath,     // a file or folder; relative paths are resolved against the declaring file
-    kInt,      // a decimal integer, checked against [min, max]
-    kBool,     // true or false
-    kChoice,   // one of `choices`
+    kPath,    // a file or folder; relative paths are resolved against the declaring file
+    kInt,     // a decimal integer, checked against [min, max]
+    kBool,    // true or false
+    kChoice,  // one of `choices`
   };
   enum class Scope {
     kInstance,  // only in the adapter's entry in the main configuration
@@ -63,7 +63,7 @@ struct ParamSpec {
   std::string name;
   Kind kind = Kind::kString;
   Scope scope = Scope::kInstance;
-  bool required = false;  // required after merging instance and channel (checked at bind)
+  bool required = false;      // required after merging instance and channel (checked at bind)
   std::string default_value;  // used when neither gives a value; "" = unset
   std::vector<std::string> choices;  // kChoice
   std::int64_t min = 0;              // kInt

@@ -30,8 +30,8 @@ bool parse_int(std::string_view s, std::int64_t& out) {
 std::string known_keys(const AdapterType& type, bool channel) {
   std::string list;
   for (const auto& p : type.params) {
-    bool allowed = channel ? p.scope != ParamSpec::Scope::kInstance
-                           : p.scope != ParamSpec::Scope::kChannel;
+    bool allowed =
+        channel ? p.scope != ParamSpec::Scope::kInstance : p.scope != ParamSpec::Scope::kChannel;
     if (!allowed) continue;
     if (!list.empty()) list += ", ";
     list += p.name;
@@ -244,8 +244,7 @@ Result<AdapterMap> create_adapters(const AdapterRegistry& registry,
     if (!slot) continue;
     auto adapter = slot->type->create(slot->params);
     if (!adapter) {
-      errors.push_back(inst.origin + ": adapters." + inst.name + ": " +
-                       adapter.status().message());
+      errors.push_back(inst.origin + ": adapters." + inst.name + ": " + adapter.status().message());
       continue;
     }
     slot->adapter = std::move(*adapter);

@@ -129,9 +129,9 @@ DeliveryResult DeliveryHost::attempt(const store::OutboxEntry& e, const Case& c,
     log::warn("delivery.deadline_exceeded",
               {{"case", e.case_number},
                {"adapter", e.adapter},
-               {"elapsed_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 end - start)
-                                                 .count())}});
+               {"elapsed_ms",
+                std::to_string(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(end - start).count())}});
   }
   return r;
 }
@@ -243,8 +243,9 @@ Result<std::size_t> DeliveryHost::replay(const std::string& case_number,
     e.due_ms = 0;
     if (Status s = store_.replay_dead_letter(e); !s.is_ok()) return s;
     metrics_.dead_letters().Decrement();
-    log::info("deadletter.replayed",
-              {{"case", e.case_number}, {"adapter", e.adapter}, {"channel", std::to_string(e.channel)}});
+    log::info(
+        "deadletter.replayed",
+        {{"case", e.case_number}, {"adapter", e.adapter}, {"channel", std::to_string(e.channel)}});
     push({std::move(e), nullptr});
     ++n;
   }
@@ -276,8 +277,9 @@ Result<std::size_t> DeliveryHost::purge(const std::string& case_number,
     if (channel && e.channel != *channel) continue;
     if (Status s = store_.purge_dead_letter(e.case_number, e.channel); !s.is_ok()) return s;
     metrics_.dead_letters().Decrement();
-    log::warn("deadletter.purged",
-              {{"case", e.case_number}, {"adapter", e.adapter}, {"channel", std::to_string(e.channel)}});
+    log::warn(
+        "deadletter.purged",
+        {{"case", e.case_number}, {"adapter", e.adapter}, {"channel", std::to_string(e.channel)}});
     ++n;
   }
   if (n == 0) return Status::not_found("no dead letter for case " + case_number);

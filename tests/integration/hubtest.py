@@ -15,6 +15,8 @@ import unittest
 SOURCE_DIR = os.environ.get("OZGHUB_SOURCE_DIR",
                             os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 BINARY = os.environ.get("OZGHUB_BINARY", os.path.join(SOURCE_DIR, "build", "broker", "ozg-hub"))
+CTL_BINARY = os.environ.get("OZGHUB_CTL", os.path.join(os.path.dirname(BINARY), "..", "ctl",
+                                                       "ozg-hubctl"))
 CORPUS = os.path.abspath(os.path.join(SOURCE_DIR, "..", "shared", "corpus"))
 sys.path.insert(0, os.path.join(SOURCE_DIR, "scripts"))
 
@@ -45,6 +47,7 @@ class Hub:
         retry = retry or "{ max_attempts: 3, initial_backoff_ms: 50, max_backoff_ms: 200 }"
         with open(self.config_path, "w", encoding="utf-8") as f:
             f.write(f"""listen: "127.0.0.1:0"
+admin: {{ listen: "127.0.0.1:0" }}
 data_dir: {self.data_dir}
 schemas:
   - namespace: "{ANTRAG_NS}"
@@ -66,6 +69,7 @@ retry: {retry}
     def start(self, timeout=30):
         self.log = []
         self.port = None
+        self.admin_port = None
         self.proc = subprocess.Popen([BINARY, "--config", self.config_path],
                                      stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      text=True)
@@ -78,6 +82,8 @@ retry: {retry}
                     event = json.loads(line)
                 except ValueError:
                     continue
+                if event.get("event") == "admin.listening":
+                    self.admin_port = int(event["address"].rsplit(":", 1)[1])
                 if event.get("event") == "amqp.listening":
                     self.port = int(event["address"].rsplit(":", 1)[1])
                     ready.set()
@@ -93,6 +99,29 @@ retry: {retry}
     @property
     def url(self):
         return f"amqp://127.0.0.1:{self.port}"
+
+    @property
+    def admin(self):
+        return f"127.0.0.1:{self.admin_port}"
+
+    def ctl(self, *args, input=None, timeout=30):
+        """Runs ozg-hubctl against this hub's admin endpoint."""
+        return subprocess.run([CTL_BINARY, "--admin", self.admin, *args], capture_output=True,
+                              text=True, input=input, timeout=timeout)
+
+    def metric(self, name, **labels):
+        """The value of one sample from /metrics, or None."""
+        import urllib.request
+        with urllib.request.urlopen(f"http://{self.admin}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        for line in text.splitlines():
+            if line.startswith("#"):
+                continue
+            key, _, value = line.rpartition(" ")
+            if key == (f"{name}{{{want}}}" if want else name):
+                return float(value)
+        return None
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

@@ -42,8 +42,15 @@ AdapterType recorder_type() {
       {"server", ParamSpec::Kind::kString, ParamSpec::Scope::kInstance, true, "", {}, 0, 0, "s"},
       {"port", ParamSpec::Kind::kInt, ParamSpec::Scope::kInstance, false, "25", {}, 1, 65535, "p"},
       {"to", ParamSpec::Kind::kString, ParamSpec::Scope::kChannel, true, "", {}, 0, 0, "t"},
-      {"mode", ParamSpec::Kind::kChoice, ParamSpec::Scope::kEither, false, "plain",
-       {"plain", "fancy", "refuse"}, 0, 0, "m"},
+      {"mode",
+       ParamSpec::Kind::kChoice,
+       ParamSpec::Scope::kEither,
+       false,
+       "plain",
+       {"plain", "fancy", "refuse"},
+       0,
+       0,
+       "m"},
       {"dir", ParamSpec::Kind::kPath, ParamSpec::Scope::kEither, false, "", {}, 0, 0, "d"},
   };
   t.create = [](const Params&) -> Result<std::unique_ptr<Adapter>> {
@@ -65,8 +72,8 @@ TEST(AdapterRegistry, BuildsOneAdapterPerInstanceWithDefaultsAndHostKeys) {
   auto map = create_adapters(
       reg,
       {instance("a", "transfer_dir", {{"root", (dir.path() / "a").string()}}),
-       instance("b", "transfer_dir",
-                {{"root", "b"}, {"sync", "filesystem"}, {"concurrency", "3"}}, dir.path()),
+       instance("b", "transfer_dir", {{"root", "b"}, {"sync", "filesystem"}, {"concurrency", "3"}},
+                dir.path()),
        instance("r", "recorder", {{"server", "mx"}, {"timeout_ms", "1500"}})},
       16);
   ASSERT_OK(map);
@@ -81,14 +88,14 @@ TEST(AdapterRegistry, BuildsOneAdapterPerInstanceWithDefaultsAndHostKeys) {
 
 TEST(AdapterRegistry, ReportsEveryErrorWithItsOrigin) {
   auto reg = registry();
-  auto r = create_adapters(reg,
-                           {instance("x", "carrier_pigeon", {}),
-                            instance("y", "transfer_dir", {}),
-                            instance("z", "transfer_dir", {{"root", "/tmp"}, {"sync", "sometimes"}}),
-                            instance("w", "recorder", {{"server", "mx"}, {"to", "a@b"}}),
-                            instance("v", "recorder", {{"server", "mx"}, {"port", "0"}}),
-                            instance("u", "recorder", {{"server", "mx"}, {"concurrency", "0"}})},
-                           4);
+  auto r =
+      create_adapters(reg,
+                      {instance("x", "carrier_pigeon", {}), instance("y", "transfer_dir", {}),
+                       instance("z", "transfer_dir", {{"root", "/tmp"}, {"sync", "sometimes"}}),
+                       instance("w", "recorder", {{"server", "mx"}, {"to", "a@b"}}),
+                       instance("v", "recorder", {{"server", "mx"}, {"port", "0"}}),
+                       instance("u", "recorder", {{"server", "mx"}, {"concurrency", "0"}})},
+                      4);
   ASSERT_FALSE(r.is_ok());
   const auto& m = r.status().message();
   EXPECT_NE(m.find("hub.yaml:7: adapters.x: unknown adapter type 'carrier_pigeon'"),
@@ -108,15 +115,15 @@ TEST(AdapterRegistry, RefusesDuplicateTypesAndReservedKeys) {
   EXPECT_FALSE(reg.add(recorder_type()).is_ok());
   auto t = recorder_type();
   t.name = "other";
-  t.params.push_back({"timeout_ms", ParamSpec::Kind::kInt, ParamSpec::Scope::kInstance, false, "",
-                      {}, 0, 10, ""});
+  t.params.push_back(
+      {"timeout_ms", ParamSpec::Kind::kInt, ParamSpec::Scope::kInstance, false, "", {}, 0, 10, ""});
   EXPECT_FALSE(reg.add(std::move(t)).is_ok());
 }
 
 TEST(ChannelParams, MergesChannelOverInstanceAndChecksScopeAndRequiredKeys) {
   auto reg = registry();
-  auto map = create_adapters(reg, {instance("r", "recorder", {{"server", "mx"}, {"mode", "fancy"}})},
-                             1);
+  auto map =
+      create_adapters(reg, {instance("r", "recorder", {{"server", "mx"}, {"mode", "fancy"}})}, 1);
   ASSERT_OK(map);
   const AdapterSlot& slot = *map->at("r");
   routing::Channel ch;
@@ -143,10 +150,10 @@ TEST(ChannelParams, MergesChannelOverInstanceAndChecksScopeAndRequiredKeys) {
 TEST(RoutingSnapshot, BindsEveryChannelAndReportsUnconfiguredAdaptersAndBindErrors) {
   TempDir dir;
   auto reg = registry();
-  auto map = create_adapters(
-      reg, {instance("transfer", "transfer_dir", {{"root", dir.path().string()}}),
-            instance("mail", "recorder", {{"server", "mx"}})},
-      1);
+  auto map = create_adapters(reg,
+                             {instance("transfer", "transfer_dir", {{"root", dir.path().string()}}),
+                              instance("mail", "recorder", {{"server", "mx"}})},
+                             1);
   ASSERT_OK(map);
   routing::AreaDirectory areas;
   areas.add("15", "Sachsen-Anhalt");

@@ -1,0 +1,61 @@
+// The admin endpoint's requests and answers, without the HTTP transport (admin_server.hpp), so
+// that every route is testable without a socket.
+//
+//   GET    /livez                              200 "ok" while the process serves requests
+//   GET    /metrics                            Prometheus text format
+//   GET    /v1/deadletters                     every dead letter (metadata, last error)
+//   GET    /v1/deadletters/CASE                one case's dead letters and the case's metadata
+//   POST   /v1/deadletters/CASE/replay[?channel=N]   back into delivery, same case number
+//   POST   /v1/deadletters/replay-all
+//   DELETE /v1/deadletters/CASE[?channel=N]    purge
+//
+// Answers are JSON ({"error": "..."} on failure, with 400, 404, 405 or 500). They never carry
+// personal data: no XML, no attachment names, no rejection descriptions; case numbers, office
+// and adapter names, service and area ids, sizes, counts and error texts free of personal data.
+//
+// Thread-safety: handle() may be called from any thread; it uses only thread-safe components.
+#pragma once
+
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+#include "delivery/delivery_host.hpp"
+#include "store/store.hpp"
+
+namespace ozghub::admin {
+
+struct Request {
+  std::string method;  // "GET", "POST", "DELETE", ...
+  std::string target;  // path and query, e.g. "/v1/deadletters/2026...?channel=1"
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+class AdminApi {
+ public:
+  // All three must outlive the AdminApi.
+  AdminApi(std::shared_ptr<prometheus::Registry> metrics, delivery::DeliveryHost& delivery,
+           store::Store& store);
+
+  Response handle(const Request& request) const;
+
+ private:
+  Response metrics() const;
+  Response list_dead_letters() const;
+  Response show_dead_letters(const std::string& case_number) const;
+  Response replay(const std::string& case_number, const std::string& query) const;
+  Response replay_all() const;
+  Response purge(const std::string& case_number, const std::string& query) const;
+
+  std::shared_ptr<prometheus::Registry> metrics_;
+  delivery::DeliveryHost& delivery_;
+  store::Store& store_;
+};
+
+}  // namespace ozghub::admin

@@ -1,0 +1,60 @@
+// ozg-hubctl: the operator's command line. Talks to a running daemon's admin endpoint.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "admin_client.hpp"
+#include "config/config.hpp"
+#include "deadletter_commands.hpp"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: ozg-hubctl [--admin HOST:PORT | --config FILE] COMMAND ...\n"
+    "\n"
+    "  --admin HOST:PORT   the daemon's admin endpoint (default 127.0.0.1:9650)\n"
+    "  --config FILE       read admin.listen from the daemon's configuration file\n"
+    "\n"
+    "commands:\n"
+    "  deadletters list [--json]                      every dead letter\n"
+    "  deadletters show CASE [--json]                 one case: metadata and last errors\n"
+    "  deadletters replay CASE [--channel N] | --all  deliver again, same case number\n"
+    "  deadletters purge CASE [--channel N] [--yes]   delete (asks for confirmation)\n"
+    "\n"
+    "exit codes: 0 done, 1 failed or not found, 2 usage, 3 daemon not reachable\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string admin = "127.0.0.1:9650";
+  std::vector<std::string> rest;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--admin" && i + 1 < argc) {
+      admin = argv[++i];
+    } else if (a == "--config" && i + 1 < argc) {
+      auto cfg = ozghub::config::load_file(argv[++i]);
+      if (!cfg) {
+        std::fprintf(stderr, "ozg-hubctl: %s\n", cfg.status().message().c_str());
+        return 2;
+      }
+      admin = cfg->admin.host + ":" + std::to_string(cfg->admin.port);
+    } else if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else {
+      for (; i < argc; ++i) rest.emplace_back(argv[i]);
+    }
+  }
+  if (rest.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  ozghub::ctl::AdminClient client(admin);
+  if (rest[0] == "deadletters") {
+    return ozghub::ctl::run_deadletters(client, {rest.begin() + 1, rest.end()}, stdin, stdout,
+                                        stderr);
+  }
+  std::fprintf(stderr, "ozg-hubctl: unknown command '%s'\n%s", rest[0].c_str(), kUsage);
+  return 2;
+}

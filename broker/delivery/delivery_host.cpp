@@ -1,5 +1,7 @@
 #include "delivery/delivery_host.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
 #include "pipeline/backoff.hpp"
 
@@ -185,8 +187,11 @@ void DeliveryHost::run_task(pipeline::DeliveryTask task, std::mt19937_64& rng) {
 void DeliveryHost::schedule_retry(store::OutboxEntry e, const DeliveryResult& r,
                                   std::mt19937_64& rng) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
-  auto delay = r.retry_after ? *r.retry_after : pipeline::backoff_delay(retry_, e.attempts, u(rng));
-  if (delay > retry_.max_backoff) delay = retry_.max_backoff;
+  // A peer's Retry-After is honoured even beyond max_backoff (the peer knows when it will be
+  // back), but not beyond a day, which would only mean a broken header.
+  constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(24);
+  auto delay = r.retry_after ? std::min(*r.retry_after, kMaxRetryAfter)
+                             : pipeline::backoff_delay(retry_, e.attempts, u(rng));
   e.due_ms = pipeline::now_ms() + delay.count();
   e.last_error = r.error;
   log::warn("case.delivery_retry", {{"case", e.case_number},

@@ -1,0 +1,227 @@
+#include "delivery/delivery_host.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "test_support.hpp"
+
+namespace ozghub::delivery {
+namespace {
+
+using ozghub::testing::TempDir;
+using namespace std::chrono_literals;
+
+// A scripted adapter: answers from a function, can be held (a stalled peer).
+struct Scripted final : Adapter {
+  Result<std::shared_ptr<const ChannelBinding>> bind(const ChannelContext&) override {
+    return std::shared_ptr<const ChannelBinding>();
+  }
+  DeliveryResult deliver(const DeliveryRequest& r) noexcept override {
+    {
+      std::unique_lock lock(mutex);
+      ++entered;
+      cv.notify_all();
+      cv.wait(lock, [&] { return !held; });
+      last_budget_ms = r.remaining_ms();
+      attempts.push_back(r.attempt);
+    }
+    auto result = answer ? answer(r) : DeliveryResult::delivered();
+    if (result.outcome == Outcome::kDelivered) ++delivered;
+    return result;
+  }
+  void release() {
+    std::lock_guard lock(mutex);
+    held = false;
+    cv.notify_all();
+  }
+  bool wait_entered(int n) {
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, 10s, [&] { return entered >= n; });
+  }
+
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool held = false;
+  int entered = 0;
+  std::int64_t last_budget_ms = 0;
+  std::vector<int> attempts;
+  std::atomic<int> delivered{0};
+  std::function<DeliveryResult(const DeliveryRequest&)> answer;
+};
+
+class DeliveryHostTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = store::Store::open(dir_.path().string());
+    ASSERT_OK(s);
+    store_ = std::move(*s);
+    type_.name = "scripted";
+    for (const char* name : {"slow", "fast"}) {
+      auto slot = std::make_unique<AdapterSlot>();
+      slot->name = name;
+      slot->type = &type_;
+      slot->concurrency = 1;
+      slot->timeout = 1500ms;
+      auto adapter = std::make_unique<Scripted>();
+      (std::string(name) == "slow" ? slow_ : fast_) = adapter.get();
+      slot->adapter = std::move(adapter);
+      adapters_.emplace(name, std::move(slot));
+    }
+    routing::AreaDirectory areas;
+    areas.add("15", "Sachsen-Anhalt");
+    routing::Office office;
+    office.id = "amt";
+    office.name = "Amt";
+    office.channels.resize(2);
+    office.channels[0].adapter = "slow";
+    office.channels[1].adapter = "fast";
+    auto directory = routing::RoutingDirectory::build(areas, {office}, {{"*", "15", "amt", 0}});
+    ASSERT_OK(directory);
+    auto snap = pipeline::RoutingSnapshot::make(*directory, adapters_);
+    ASSERT_OK(snap);
+    routing_.set(*snap);
+    config::RetryPolicy retry;
+    retry.max_attempts = 3;
+    retry.initial_backoff = 1ms;
+    retry.max_backoff = 5ms;
+    host_ = std::make_unique<DeliveryHost>(*store_, routing_, adapters_, retry, metrics_);
+  }
+
+  void TearDown() override {
+    if (slow_) slow_->release();
+    if (fast_) fast_->release();
+    if (host_) host_->stop();
+  }
+
+  // Commits `n` cases for office amt (channels slow, fast) and hands them to the host.
+  void commit(int n) {
+    const std::vector<std::string> adapters = {"slow", "fast"};
+    for (int i = 0; i < n; ++i) {
+      auto c = std::make_shared<Case>();
+      c->office_id = "amt";
+      c->app.sender = "portal";
+      c->app.message_id = "m-" + std::to_string(next_++);
+      std::vector<store::CommitItem> items(1);
+      items[0].case_ = c.get();
+      items[0].channel_adapters = adapters;
+      ASSERT_OK(store_->commit(items, 1795420800000));
+      for (std::uint16_t ch = 0; ch < 2; ++ch) {
+        store::OutboxEntry e;
+        e.case_number = c->case_number;
+        e.channel = ch;
+        e.office_id = "amt";
+        e.adapter = adapters[ch];
+        host_->push({std::move(e), c});
+      }
+    }
+  }
+
+  std::size_t count(bool dead) {
+    std::size_t n = 0;
+    auto fn = [&](store::OutboxEntry) {
+      ++n;
+      return Status::ok();
+    };
+    EXPECT_TRUE((dead ? store_->scan_dead_letters(fn) : store_->scan_outbox(fn)).is_ok());
+    return n;
+  }
+
+  bool eventually(const std::function<bool()>& done) {
+    for (int i = 0; i < 1000 && !done(); ++i) std::this_thread::sleep_for(10ms);
+    return done();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  AdapterType type_;
+  AdapterMap adapters_;
+  Scripted* slow_ = nullptr;
+  Scripted* fast_ = nullptr;
+  pipeline::RoutingState routing_;
+  std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
+  DeliveryMetrics metrics_{*registry_};
+  std::unique_ptr<DeliveryHost> host_;
+  int next_ = 0;
+};
+
+TEST_F(DeliveryHostTest, AStalledAdapterDoesNotHoldUpTheOthers) {
+  slow_->held = true;
+  commit(20);
+  host_->start();
+  ASSERT_TRUE(slow_->wait_entered(1));
+  ASSERT_TRUE(eventually([&] { return fast_->delivered == 20; }));
+  EXPECT_EQ(slow_->entered, 1);  // its one thread is stuck; the rest of its work waits
+  EXPECT_EQ(host_->backlog("slow"), 19u);
+  EXPECT_EQ(count(false), 20u);  // the slow channel's deliveries are still owed
+  slow_->release();
+  ASSERT_TRUE(eventually([&] { return slow_->delivered == 20; }));
+  ASSERT_TRUE(eventually([&] { return count(false) == 0; }));
+  EXPECT_EQ(count(true), 0u);
+}
+
+TEST_F(DeliveryHostTest, RetriesHonourRetryAfterThenDeadLetterAfterMaxAttempts) {
+  fast_->answer = [](const DeliveryRequest&) {
+    return DeliveryResult::retry_later("HTTP 503", 200ms);
+  };
+  slow_->answer = [](const DeliveryRequest&) { return DeliveryResult::rejected("HTTP 400"); };
+  commit(1);
+  const auto start = std::chrono::steady_clock::now();
+  host_->start();
+  ASSERT_TRUE(eventually([&] { return count(true) == 2; }));
+  // Three attempts with two waits of 200 ms (Retry-After) between them, not the 1 ms backoff.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 400ms);
+  EXPECT_EQ(fast_->attempts, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(slow_->attempts, (std::vector<int>{1}));  // rejected: no retry
+  auto dead = host_->dead_letters();
+  ASSERT_OK(dead);
+  ASSERT_EQ(dead->size(), 2u);
+  EXPECT_EQ((*dead)[0].last_error, "HTTP 400");
+  EXPECT_EQ((*dead)[1].last_error, "HTTP 503");
+  EXPECT_EQ((*dead)[1].attempts, 3);
+  EXPECT_EQ(count(false), 0u);
+}
+
+TEST_F(DeliveryHostTest, TheAdapterGetsTheInstanceDeadlineAndReplayRunsAgain) {
+  slow_->answer = [](const DeliveryRequest&) { return DeliveryResult::rejected("no"); };
+  commit(1);
+  host_->start();
+  ASSERT_TRUE(eventually([&] { return count(true) == 1; }));
+  EXPECT_GT(slow_->last_budget_ms, 1000);
+  EXPECT_LE(slow_->last_budget_ms, 1500);
+  auto dead = host_->dead_letters();
+  ASSERT_OK(dead);
+  slow_->answer = nullptr;
+  auto n = host_->replay((*dead)[0].case_number, std::nullopt);
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 1u);
+  ASSERT_TRUE(eventually([&] { return slow_->delivered == 1; }));
+  EXPECT_EQ(slow_->attempts, (std::vector<int>{1, 1}));  // a replay starts counting afresh
+  ASSERT_TRUE(eventually([&] { return count(false) == 0; }));
+  EXPECT_EQ(count(true), 0u);
+}
+
+TEST_F(DeliveryHostTest, RecoveryRoutesStoredDeliveriesToTheirLanesAndParksUnknownAdapters) {
+  const std::vector<std::string> adapters = {"fast", "gone"};
+  Case c;
+  c.office_id = "amt";
+  c.app.message_id = "m-x";
+  std::vector<store::CommitItem> items(1);
+  items[0].case_ = &c;
+  items[0].channel_adapters = adapters;
+  ASSERT_OK(store_->commit(items, 1795420800000));
+  auto n = host_->recover();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 2u);
+  host_->start();
+  ASSERT_TRUE(eventually([&] { return fast_->delivered == 1; }));
+  auto dead = host_->dead_letters();
+  ASSERT_OK(dead);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].adapter, "gone");
+  EXPECT_EQ((*dead)[0].last_error, "adapter instance 'gone' is not configured");
+}
+
+}  // namespace
+}  // namespace ozghub::delivery

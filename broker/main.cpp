@@ -15,6 +15,7 @@
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "delivery/delivery_host.hpp"
+#include "delivery/plugin_loader.hpp"
 #include "ingress/amqp_listener.hpp"
 #include "pipeline/committer.hpp"
 #include "pipeline/intake.hpp"
@@ -62,9 +63,26 @@ struct Loaded {
 // Everything that can be checked without opening the store or the port.
 Status load_everything(const std::string& config_path, Loaded& l) {
   if (Status s = adapters::register_builtin_adapters(l.adapter_types); !s.is_ok()) return s;
-  const config::AdapterCheck check = [&](const config::Plugins& /*plugins*/,
+  bool plugins_loaded = false;
+  const config::AdapterCheck check = [&](const config::Plugins& plugins,
                                          const std::vector<config::AdapterInstance>& instances) {
-    return delivery::check_instances(l.adapter_types, instances);
+    // Plugins add adapter types, so they are loaded before the instances are checked; once.
+    std::vector<std::string> errors;
+    if (!plugins_loaded) {
+      plugins_loaded = true;
+      if (Status s = delivery::load_plugins(plugins, l.adapter_types); !s.is_ok()) {
+        std::string_view text = s.message();
+        for (std::size_t pos = 0; pos <= text.size();) {
+          std::size_t end = std::min(text.find('\n', pos), text.size());
+          errors.emplace_back(text.substr(pos, end - pos));
+          pos = end + 1;
+        }
+      }
+    }
+    for (auto& e : delivery::check_instances(l.adapter_types, instances)) {
+      errors.push_back(std::move(e));
+    }
+    return errors;
   };
   auto cfg =
       config_path.empty() ? config::load_defaults(check) : config::load_file(config_path, check);

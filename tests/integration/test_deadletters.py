@@ -6,9 +6,11 @@ making the folder exists is the operator's fix."""
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import unittest
+import urllib.request
 
 from hubtest import CORPUS, MOECKERN, PASSPORT, Hub, example_antrag
 from ozghub_client import application_message
@@ -81,6 +83,15 @@ class DeadLetters(unittest.TestCase):
         self.assertEqual(self.hub.metric("ozghub_dead_letters"), 2)
         self.assertEqual(self.hub.metric("ozghub_deliveries_total", adapter="transfer",
                                          outcome="dead_letter"), 2)
+        self.assertEqual(self.hub.metric("ozghub_deliveries_total", adapter="transfer",
+                                         outcome="delivered"), 2)
+        self.assertEqual(self.hub.metric("ozghub_deliveries_total", adapter="transfer",
+                                         outcome="retry"), 4)
+        with urllib.request.urlopen(f"http://{self.hub.admin}/metrics", timeout=10) as r:
+            exposition = r.read()
+        lint = subprocess.run(["promtool", "check", "metrics"], input=exposition,
+                              capture_output=True)
+        self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
 
         table = self.hub.ctl("deadletters", "list")
         self.assertEqual(table.returncode, 0, table.stderr)

@@ -125,9 +125,15 @@ DeliveryResult transport_result(CURL* h, CURLcode rc, const char* errbuf, long t
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
       return classify_transport(TransportFailure::kResolve, {}, timeout_ms);
-    case CURLE_GOT_NOTHING:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
+      // A TLS 1.3 server refuses a client certificate only after the client's handshake is
+      // done, so the refusal (an alert) arrives as a read error.
+      if (detail.find("SSL") != std::string::npos) {
+        return classify_transport(TransportFailure::kTls, detail, timeout_ms);
+      }
+      return classify_transport(TransportFailure::kConnectionLost, detail, timeout_ms);
+    case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
       return classify_transport(TransportFailure::kConnectionLost, detail, timeout_ms);
     default:

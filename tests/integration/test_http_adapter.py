@@ -264,9 +264,10 @@ class HttpAdapterTest(unittest.TestCase):
         self.wait_event("case.delivered", case=case, adapter="fv_tls")
         # Without a client certificate the server refuses the handshake: retried, never sent.
         retries = self.wait_event("case.delivery_retry", count=2, case=case, adapter="fv_nocert")
+        # Depending on timing curl sees the server's alert ("TLS error: ... certificate
+        # required") or only the closed connection.
         for r in retries:
-            self.assertTrue(r["error"].startswith("TLS error: "), r["error"])
-            self.assertIn("certificate required", r["error"])
+            self.assertRegex(r["error"], r"^(TLS error|connection lost): ")
         [req] = peer.wait_for(1)
         self.assertEqual(req["headers"]["Idempotency-Key"], case)
         self.assert_valid_order(req["body"])

@@ -276,6 +276,27 @@ class HttpAdapterTest(unittest.TestCase):
         time.sleep(0.3)
         self.assertEqual(len(peer.requests), 1)
 
+    def test_stylesheet_that_does_not_compile_keeps_the_directory_from_loading(self):
+        bad = os.path.join(self.tmp, "bad.xsl")
+        with open(bad, "w", encoding="utf-8") as f:
+            f.write('<xsl:stylesheet version="1.0" '
+                    'xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
+                    '<xsl:template match="/"><xsl:value-of select="(("/></xsl:template>'
+                    '</xsl:stylesheet>')
+        routing = routing_yaml(os.path.join(self.tmp, "routing.yaml"),
+                               [("fv", {"url": "http://127.0.0.1:1/", "stylesheet": bad})])
+        hub = Hub(self.tmp, routing=routing, extra_adapters="  fv:\n    type: http\n")
+        r = subprocess.run([hub_binary(), "--check-config", hub.config_path],
+                           capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("bad.xsl' does not compile", r.stderr)
+        self.assertIn("routing.yaml:", r.stderr)
+
+
+def hub_binary():
+    import hubtest
+    return hubtest.BINARY
+
 
 def make_certs(folder):
     """A throwaway CA, a server certificate for 127.0.0.1 and a client certificate."""

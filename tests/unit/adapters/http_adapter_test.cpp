@@ -12,6 +12,8 @@
 #include <set>
 #include <thread>
 
+#include "crypto/cms.hpp"
+#include "crypto/openssl_cli.hpp"
 #include "test_support.hpp"
 
 namespace ozghub::adapters::http {
@@ -279,6 +281,50 @@ TEST(HttpAdapter, CaseWithAttachmentsIsRejectedUnlessOmitted) {
   ASSERT_OK(omit.status);
   r = deliver(adapter, c, office, omit_params, omit.binding.get());
   EXPECT_EQ(r.outcome, Outcome::kDelivered) << r.error;
+}
+
+TEST(HttpAdapter, OfficeWithCertificateGetsCmsThatOpensWithOpenssl) {
+  ScriptedPeer peer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  HttpAdapter adapter;
+  auto office = make_office();
+  office.certificate_path = ozghub::testing::demo_cert().string();
+  auto recipient = crypto::Recipient::from_pem_file(office.certificate_path);
+  ASSERT_OK(recipient);
+  delivery::Params params;
+  auto b = bind(adapter, office,
+                {{"url", peer.url()},
+                 {"stylesheet", (profile_dir() / "antrag-to-urkundenbestellung.xsl").string()}},
+                params);
+  ASSERT_OK(b.status);
+  const Case c = make_case();
+
+  // Fails closed: a certificate that did not load means nothing is sent.
+  auto r = deliver(adapter, c, office, params, b.binding.get());
+  EXPECT_EQ(r.outcome, Outcome::kRetryLater);
+  EXPECT_TRUE(peer.requests().empty());
+
+  const DeliveryRequest req{c,
+                            office,
+                            params,
+                            b.binding.get(),
+                            recipient->get(),
+                            1,
+                            std::chrono::steady_clock::now() + std::chrono::seconds(10)};
+  r = adapter.deliver(req);
+  ASSERT_EQ(r.outcome, Outcome::kDelivered) << r.error;
+  const auto reqs = peer.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_NE(reqs[0].find("Content-Type: application/pkcs7-mime; smime-type=enveloped-data\r\n"),
+            std::string::npos);
+  const std::string body = reqs[0].substr(reqs[0].find("\r\n\r\n") + 4);
+  EXPECT_EQ(body.find("Mustermann"), std::string::npos);
+  TempDir dir;
+  write_file(dir.path() / "body.p7m", body);
+  ASSERT_EQ(ozghub::testing::openssl_decrypt(dir.path() / "body.p7m", dir.path() / "body.xml"), "");
+  auto expected =
+      HttpAdapter::prepare_body(*dynamic_cast<const HttpBinding*>(b.binding.get()), req);
+  ASSERT_OK(expected);
+  EXPECT_EQ(read_file(dir.path() / "body.xml"), *expected);
 }
 
 TEST(HttpAdapter, BindRejectsBadChannels) {

@@ -1,5 +1,5 @@
 // XSLT 1.0 transformation of an application before the HTTP adapter sends it, and validation of
-// the result against an XSD (adapters/http/README: `stylesheet`, `validate_output`).
+// the result against an XSD (adapters/http/README.md: `stylesheet`, `validate_output`).
 //
 // Stylesheet: compiled once from a local file (bind time, trusted operator configuration; its
 // xsl:import/xsl:include may read local files, never the network). Every transformation runs

@@ -145,6 +145,19 @@ TEST(XsltSecurity, DocumentFunctionCannotReachTheNetwork) {
   ASSERT_FALSE(out.is_ok()) << *out;
 }
 
+TEST(XsltSecurity, EvenTheStylesheetItselfCannotBeReadAsADocument) {
+  TempDir dir;
+  write_file(dir.path() / "self.xsl", R"xsl(<?xml version="1.0"?>
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:template match="/"><out><xsl:value-of select="count(document(''))"/></out></xsl:template>
+</xsl:stylesheet>
+)xsl");
+  auto style = compile_or_die(dir.path() / "self.xsl");
+  ASSERT_NE(style, nullptr);
+  auto out = style->transform("<a/>", {});
+  ASSERT_FALSE(out.is_ok()) << *out;
+}
+
 TEST(XsltSecurity, InputEntitiesAreNotExpanded) {
   TempDir dir;
   write_file(dir.path() / "copy.xsl", R"xsl(<?xml version="1.0"?>

@@ -1,0 +1,442 @@
+#include "http/http_adapter.hpp"
+
+#include <curl/curl.h>
+#include <strings.h>
+
+#include <filesystem>
+#include <mutex>
+#include <new>
+#include <system_error>
+
+#include "common/text.hpp"
+#include "http/http_status.hpp"
+
+namespace ozghub::adapters::http {
+
+using delivery::DeliveryRequest;
+using delivery::DeliveryResult;
+
+namespace {
+
+constexpr std::string_view kEncryptedContentType =
+    "application/pkcs7-mime; smime-type=enveloped-data";
+constexpr std::size_t kMaxHeaderValue = 128;
+
+// ---- libcurl -----------------------------------------------------------------------------------
+
+void ensure_curl() {
+  // curl_global_init is not thread-safe: once, before any easy handle exists.
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct CurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+using CurlPtr = std::unique_ptr<CURL, CurlDeleter>;
+
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// One easy handle per delivery thread, kept for its connection cache (keep-alive and TLS
+// sessions to the offices' endpoints). Reset before every use; freed when the thread ends.
+CURL* thread_handle() {
+  thread_local CurlPtr handle;
+  if (!handle) handle.reset(curl_easy_init());
+  return handle.get();
+}
+
+// What the response tells besides its status.
+struct Exchange {
+  std::string retry_after;  // of the final response
+  std::size_t body_bytes = 0;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+extern "C" std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  const std::size_t n = size * count;
+  auto* ex = static_cast<Exchange*>(user);
+  const std::string_view line(data, n);
+  constexpr std::string_view kRetryAfter = "retry-after:";
+  try {
+    if (line.starts_with("HTTP/")) {
+      ex->retry_after.clear();  // a new response begins (after a 1xx)
+    } else if (line.size() > kRetryAfter.size() &&
+               strncasecmp(line.data(), kRetryAfter.data(), kRetryAfter.size()) == 0) {
+      ex->retry_after =
+          std::string(trim(line.substr(kRetryAfter.size())).substr(0, kMaxHeaderValue));
+    }
+  } catch (...) {
+    return 0;  // aborts the transfer: reported as a transport error
+  }
+  return n;
+}
+
+// The body is never looked at, so it can never end up in a log or an error text.
+extern "C" std::size_t on_body(char* /*data*/, std::size_t size, std::size_t count, void* user) {
+  static_cast<Exchange*>(user)->body_bytes += size * count;
+  return size * count;
+}
+
+bool is_tls_error(CURLcode rc) {
+  switch (rc) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CLIENTCERT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+DeliveryResult transport_result(CURL* h, CURLcode rc, const char* errbuf, long timeout_ms) {
+  const std::string detail = errbuf[0] != '\0' ? std::string(trim(errbuf)) : curl_easy_strerror(rc);
+  switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return classify_transport(TransportFailure::kTimeout, {}, timeout_ms);
+    case CURLE_COULDNT_CONNECT: {
+      long os_errno = 0;
+      curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+      const std::string why = os_errno != 0
+                                  ? std::system_category().message(static_cast<int>(os_errno))
+                                  : std::string(curl_easy_strerror(rc));
+      return classify_transport(TransportFailure::kConnect, why, timeout_ms);
+    }
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return classify_transport(TransportFailure::kResolve, {}, timeout_ms);
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+      // A TLS 1.3 server refuses a client certificate only after the client's handshake is
+      // done, so the refusal (an alert) arrives as a read error.
+      if (detail.find("SSL") != std::string::npos) {
+        return classify_transport(TransportFailure::kTls, detail, timeout_ms);
+      }
+      return classify_transport(TransportFailure::kConnectionLost, detail, timeout_ms);
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+      return classify_transport(TransportFailure::kConnectionLost, detail, timeout_ms);
+    default:
+      if (is_tls_error(rc)) return classify_transport(TransportFailure::kTls, detail, timeout_ms);
+      return classify_transport(TransportFailure::kOther, detail, timeout_ms);
+  }
+}
+
+// ---- Parameters --------------------------------------------------------------------------------
+
+bool has_http_scheme(std::string_view url, bool& https) {
+  https = url.size() > 8 && strncasecmp(url.data(), "https://", 8) == 0;
+  return https || (url.size() > 7 && strncasecmp(url.data(), "http://", 7) == 0);
+}
+
+Status readable_file(const std::string& key, const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Status::not_found("'" + key + "' " + path + ": not a readable file");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+delivery::AdapterType HttpAdapter::type() {
+  using delivery::ParamSpec;
+  using K = ParamSpec::Kind;
+  constexpr auto kEither = ParamSpec::Scope::kEither;
+  delivery::AdapterType t;
+  t.name = "http";
+  t.description =
+      "POST to a Fachverfahren's HTTP(S) endpoint with an Idempotency-Key, optionally "
+      "XSLT-transformed and validated; encrypted for offices with a certificate";
+  t.params = {
+      {"url",
+       K::kString,
+       kEither,
+       true,
+       "",
+       {},
+       0,
+       0,
+       "the endpoint, http:// or https://; redirects are not followed"},
+      {"stylesheet",
+       K::kPath,
+       kEither,
+       false,
+       "",
+       {},
+       0,
+       0,
+       "XSLT 1.0 applied to the application before sending; compiled once per channel"},
+      {"validate_output",
+       K::kPath,
+       kEither,
+       false,
+       "",
+       {},
+       0,
+       0,
+       "XSD the body must satisfy before it is sent; a violation is a dead letter"},
+      {"content_type",
+       K::kString,
+       kEither,
+       false,
+       "application/xml",
+       {},
+       0,
+       0,
+       "Content-Type of an unencrypted body"},
+      {"attachments",
+       K::kChoice,
+       kEither,
+       false,
+       "reject",
+       {"reject", "omit"},
+       0,
+       0,
+       "the body is the XML only: reject (dead-letter) cases with attachments, or omit them"},
+      {"ca_file",
+       K::kPath,
+       kEither,
+       false,
+       "",
+       {},
+       0,
+       0,
+       "PEM CA certificates to verify the endpoint with, instead of the system's"},
+      {"client_certificate",
+       K::kPath,
+       kEither,
+       false,
+       "",
+       {},
+       0,
+       0,
+       "PEM client certificate for mutual TLS (with client_key)"},
+      {"client_key",
+       K::kPath,
+       kEither,
+       false,
+       "",
+       {},
+       0,
+       0,
+       "PEM private key of client_certificate, unencrypted"},
+      {"proxy",
+       K::kString,
+       kEither,
+       false,
+       "",
+       {},
+       0,
+       0,
+       "proxy URL; without it no proxy is used (the environment's are ignored)"},
+  };
+  t.create =
+      [](const delivery::Params& /*instance*/) -> Result<std::unique_ptr<delivery::Adapter>> {
+    return std::unique_ptr<delivery::Adapter>(std::make_unique<HttpAdapter>());
+  };
+  return t;
+}
+
+HttpAdapter::HttpAdapter() {
+  ensure_curl();
+  ensure_xslt_library();
+}
+
+Result<std::shared_ptr<const delivery::ChannelBinding>> HttpAdapter::bind(
+    const delivery::ChannelContext& channel) {
+  try {
+    const delivery::Params& p = channel.params;
+    auto b = std::make_shared<HttpBinding>();
+    b->url = p.get("url");
+    bool https = false;
+    if (!has_http_scheme(b->url, https)) {
+      return Status::invalid_argument("'url' must start with http:// or https://");
+    }
+    b->content_type = p.get("content_type");
+    if (b->content_type.empty()) b->content_type = "application/xml";
+    if (b->content_type.find_first_of("\r\n") != std::string::npos) {
+      return Status::invalid_argument("'content_type' must be one line");
+    }
+    b->omit_attachments = p.get("attachments") == "omit";
+    b->ca_file = p.get("ca_file");
+    b->client_certificate = p.get("client_certificate");
+    b->client_key = p.get("client_key");
+    b->proxy = p.get("proxy");
+    if (b->client_certificate.empty() != b->client_key.empty()) {
+      return Status::invalid_argument("'client_certificate' and 'client_key' go together");
+    }
+    if (!https && (!b->client_certificate.empty() || !b->ca_file.empty())) {
+      return Status::invalid_argument("'ca_file' and 'client_certificate' need an https:// url");
+    }
+    for (const char* key : {"ca_file", "client_certificate", "client_key"}) {
+      if (const std::string& v = p.get(key); !v.empty()) {
+        if (Status s = readable_file(key, v); !s.is_ok()) return s;
+      }
+    }
+    if (const std::string& path = p.get("stylesheet"); !path.empty()) {
+      auto compiled = Stylesheet::compile(path);
+      if (!compiled.is_ok()) return compiled.status();
+      b->stylesheet = std::move(*compiled);
+    }
+    if (const std::string& path = p.get("validate_output"); !path.empty()) {
+      auto schema = OutputSchema::load(path);
+      if (!schema.is_ok()) return schema.status();
+      b->output_schema = std::move(*schema);
+    }
+    return std::shared_ptr<const delivery::ChannelBinding>(std::move(b));
+  } catch (const std::bad_alloc&) {
+    return Status::internal("out of memory binding an http channel");
+  } catch (...) {
+    return Status::internal("unexpected failure binding an http channel");
+  }
+}
+
+Result<std::string> HttpAdapter::prepare_body(const HttpBinding& binding,
+                                              const DeliveryRequest& request) {
+  const Case& c = request.case_;
+  std::string body;
+  if (binding.stylesheet) {
+    const std::vector<XsltParam> params = {
+        {"case-number", c.case_number},
+        {"received-at", text::iso8601_utc_ms(c.app.received_at_ms)},
+        {"office-id", request.office.id},
+        {"service-id", c.app.service_id},
+        {"area-id", c.app.area_id},
+    };
+    auto out = binding.stylesheet->transform(c.app.xml, params);
+    if (!out.is_ok()) return out.status();
+    body = std::move(*out);
+  } else {
+    body = c.app.xml;
+  }
+  if (binding.output_schema) {
+    if (Status s = binding.output_schema->validate(body); !s.is_ok()) return s;
+  }
+  return body;
+}
+
+DeliveryResult HttpAdapter::deliver(const DeliveryRequest& request) noexcept {
+  try {
+    const auto* binding = dynamic_cast<const HttpBinding*>(request.binding);
+    if (binding == nullptr) return DeliveryResult::retry_later("http channel is not bound");
+    const auto& attachments = request.case_.app.attachments;
+    if (!attachments.empty() && !binding->omit_attachments) {
+      return DeliveryResult::rejected(
+          "case has " + std::to_string(attachments.size()) +
+          " attachment(s); the http channel sends the XML only (attachments: omit allows that)");
+    }
+    // Fail closed: an office that should get ciphertext never gets plaintext.
+    if (!request.office.certificate_path.empty() && request.recipient == nullptr) {
+      return DeliveryResult::retry_later("office certificate not loaded; not sending plaintext");
+    }
+    auto body = prepare_body(*binding, request);
+    if (!body.is_ok()) {
+      // A transformation or validation failure repeats on every attempt; running out of memory
+      // may not.
+      if (body.status().code() == Status::Code::kInternal) {
+        return DeliveryResult::retry_later(body.status().message());
+      }
+      return DeliveryResult::rejected(body.status().message());
+    }
+    if (request.recipient != nullptr) {
+      auto encrypted = crypto::encrypt(*body, *request.recipient);
+      if (!encrypted.is_ok()) {
+        return DeliveryResult::retry_later("encryption failed: " + encrypted.status().message());
+      }
+      return post(*binding, request, *encrypted, std::string(kEncryptedContentType));
+    }
+    return post(*binding, request, *body, binding->content_type);
+  } catch (const std::bad_alloc&) {
+    return DeliveryResult::retry_later("out of memory");
+  } catch (...) {
+    return DeliveryResult::retry_later("unexpected failure in the http adapter");
+  }
+}
+
+DeliveryResult HttpAdapter::post(const HttpBinding& binding, const DeliveryRequest& request,
+                                 const std::string& body, const std::string& content_type) {
+  CURL* h = thread_handle();
+  if (h == nullptr) return DeliveryResult::retry_later("cannot create a curl handle");
+  curl_easy_reset(h);
+
+  const Case& c = request.case_;
+  SlistPtr headers;
+  for (const std::string& line :
+       {"Content-Type: " + content_type, "Idempotency-Key: " + c.case_number,
+        "X-OZG-Case-Number: " + c.case_number, "X-OZG-Service: " + c.app.service_id,
+        "X-OZG-Area: " + c.app.area_id,
+        // No "Expect: 100-continue" round trip before larger bodies.
+        std::string("Expect:")}) {
+    // Returns the list's head, or null (the list is left intact) when out of memory.
+    curl_slist* head = curl_slist_append(headers.get(), line.c_str());
+    if (head == nullptr) return DeliveryResult::retry_later("out of memory");
+    (void)headers.release();
+    headers.reset(head);
+  }
+
+  const long timeout_ms = static_cast<long>(request.remaining_ms());
+  char errbuf[CURL_ERROR_SIZE] = {};
+  Exchange exchange;
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(h, CURLOPT_URL, binding.url.c_str());
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_POST, 1L);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "ozg-hub");
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &exchange);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &exchange);
+  curl_easy_setopt(h, CURLOPT_PROXY, binding.proxy.c_str());
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!binding.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, binding.ca_file.c_str());
+  if (!binding.client_certificate.empty()) {
+    curl_easy_setopt(h, CURLOPT_SSLCERT, binding.client_certificate.c_str());
+    curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(h, CURLOPT_SSLKEY, binding.client_key.c_str());
+    curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+
+  const CURLcode rc = curl_easy_perform(h);
+  // The handle keeps pointers to this frame's buffers; drop them before returning.
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  if (rc != CURLE_OK) return transport_result(h, rc, errbuf, timeout_ms);
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  std::optional<std::chrono::milliseconds> retry_after;
+  if (!exchange.retry_after.empty()) {
+    retry_after = parse_retry_after(exchange.retry_after, std::chrono::system_clock::now());
+  }
+  return classify_status(status, retry_after);
+}
+
+}  // namespace ozghub::adapters::http

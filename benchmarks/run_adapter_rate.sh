@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Delivery rate of one adapter: starts a counting peer (benchmarks/sinks/rate_sink.py) and
+# ozg-hub on 127.0.0.1, sends COUNT applications with the load generator, and waits until the
+# hub's /metrics report COUNT deliveries on that adapter. Prints delivered/s (first submission
+# to last delivery) and the CPU seconds of the hub and of the peer, which tell which side limits.
+# Stops everything it started.
+#
+#   ADAPTER=http COUNT=10000 ./benchmarks/run_adapter_rate.sh            # XML as is
+#   ADAPTER=http PROFILE=autista COUNT=10000 ./benchmarks/run_adapter_rate.sh   # XSLT + XSD check
+#   ADAPTER=smtp MODE=notification COUNT=10000 ./benchmarks/run_adapter_rate.sh
+#   ADAPTER=smtp MODE=smime COUNT=10000 ./benchmarks/run_adapter_rate.sh  # encrypted for the office
+#   ADAPTER=transfer_dir COUNT=10000 ./benchmarks/run_adapter_rate.sh
+# Other knobs: CONCURRENCY (adapter instance, default 16), WINDOW (default 500).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ADAPTER=${ADAPTER:-http}
+COUNT=${COUNT:-10000}
+CONCURRENCY=${CONCURRENCY:-16}
+WINDOW=${WINDOW:-500}
+MODE=${MODE:-notification}
+PROFILE=${PROFILE:-none}
+BUILD=${OZGHUB_BUILD_DIR:-build}
+PY=/usr/bin/python3
+WORK=$(mktemp -d "$PWD/$BUILD/adapter-bench.XXXXXX")
+HUB=""; SINK=""
+trap 'for p in $HUB $SINK; do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / t}' "/proc/$1/stat"; }
+
+AUTISTA=$PWD/adapters/http/profiles/autista-sample
+TEMPLATE=$PWD/schemas/ozg-antrag/example-antrag.xml
+CERT=""
+case "$ADAPTER" in
+  http)
+    PORT=$(free_port)
+    $PY benchmarks/sinks/rate_sink.py http "$PORT" > "$WORK/sink.out" & SINK=$!
+    INSTANCE="type: http"
+    PARAMS="url: \"http://127.0.0.1:$PORT/\""
+    if [ "$PROFILE" = autista ]; then
+      PARAMS="$PARAMS, stylesheet: \"$AUTISTA/antrag-to-urkundenbestellung.xsl\", validate_output: \"$AUTISTA/urkundenbestellung-1.0.xsd\""
+      TEMPLATE=$AUTISTA/sample-antrag-geburtsurkunde.xml
+    fi ;;
+  smtp)
+    PORT=$(free_port)
+    $PY benchmarks/sinks/rate_sink.py smtp "$PORT" > "$WORK/sink.out" & SINK=$!
+    INSTANCE="type: smtp
+    server: 127.0.0.1
+    port: $PORT
+    tls: none
+    from: ozg-hub@bench.invalid"
+    PARAMS="to: \"amt@bench.invalid\", mode: $MODE"
+    [ "$MODE" = smime ] && CERT="certificate: $PWD/config/demo-certs/moeckern-buergeramt.pem" ;;
+  transfer_dir)
+    INSTANCE="type: transfer_dir
+    root: $WORK/transfer"
+    PARAMS="" ;;
+  *) echo "ADAPTER must be http, smtp or transfer_dir" >&2; exit 2 ;;
+esac
+if [ -n "$SINK" ]; then
+  for _ in $(seq 1 100); do grep -q "sink ready" "$WORK/sink.out" 2>/dev/null && break; sleep 0.1; done
+fi
+
+cat > "$WORK/routing.yaml" <<YAML
+areas:
+  gv100ad: $PWD/../shared/corpus/areas/GV100AD_301123.txt
+offices:
+  - id: bench-office
+    name: "Benchmark office"
+    ${CERT}
+    channels:
+      - adapter: bench
+        params: { ${PARAMS} }
+responsibilities:
+  - { service: "*", area: "150860015015", office: bench-office }
+YAML
+cat > "$WORK/ozg-hub.yaml" <<YAML
+listen: "127.0.0.1:0"
+admin: { listen: "127.0.0.1:0" }
+data_dir: $WORK/data
+schemas:
+  - namespace: "urn:ozg-hub:schema:antrag:1.0"
+    xsd: $PWD/schemas/ozg-antrag/ozg-antrag-1.0.xsd
+routing:
+  directory: $WORK/routing.yaml
+adapters:
+  bench:
+    $INSTANCE
+    concurrency: $CONCURRENCY
+YAML
+"$BUILD/broker/ozg-hub" --config "$WORK/ozg-hub.yaml" 2>"$WORK/hub.log" & HUB=$!
+for _ in $(seq 1 100); do grep -q amqp.listening "$WORK/hub.log" 2>/dev/null && break; sleep 0.1; done
+address() { grep "\"event\":\"$1\"" "$WORK/hub.log" | grep -o '"address":"[0-9.:]*"' | cut -d'"' -f4; }
+AMQP=$(address amqp.listening); ADMIN=$(address admin.listening)
+[ -n "$AMQP" ] || { echo "hub did not start"; cat "$WORK/hub.log"; exit 1; }
+delivered() {
+  $PY - "$ADMIN" <<'PY'
+import sys, urllib.request
+text = urllib.request.urlopen(f"http://{sys.argv[1]}/metrics", timeout=10).read().decode()
+key = 'ozghub_deliveries_total{adapter="bench",outcome="delivered"} '
+print(next((int(float(l[len(key):])) for l in text.splitlines() if l.startswith(key)), 0))
+PY
+}
+
+echo "adapter=$ADAPTER mode=$MODE profile=$PROFILE count=$COUNT concurrency=$CONCURRENCY window=$WINDOW"
+START=$(date +%s.%N)
+"$BUILD/benchmarks/ozg-hub-loadgen" --url "amqp://$AMQP" --count "$COUNT" --size 0 \
+  --window "$WINDOW" --area 150860015015 --service 99012009001000 --template "$TEMPLATE" \
+  | grep -E 'accepted|latency' || true
+for _ in $(seq 1 6000); do [ "$(delivered)" -ge "$COUNT" ] && break; sleep 0.1; done
+END=$(date +%s.%N)
+N=$(delivered)
+HUB_CPU=$(cpu_seconds "$HUB"); SINK_CPU=$([ -n "$SINK" ] && cpu_seconds "$SINK" || echo "-")
+echo "delivered $N of $COUNT in $(echo "$END - $START" | bc -l | xargs printf %.2f) s:" \
+     "$(echo "$N / ($END - $START)" | bc -l | xargs printf %.0f) delivered/s"
+echo "cpu seconds: hub $HUB_CPU, peer $SINK_CPU; retries $(grep -c case.delivery_retry "$WORK/hub.log" || true)," \
+     "dead letters $(grep -c case.dead_lettered "$WORK/hub.log" || true)"

@@ -72,6 +72,9 @@ ThreadEasyHandle& thread_easy_handle() {
 struct Trace {
   std::string_view stage = "at connect";
   long last_code = 0;
+  // The first 4xx/5xx reply and where it came: curl sends QUIT after it, which moves `stage`.
+  std::string_view failed_stage;
+  long failed_code = 0;
 };
 
 bool starts_with_verb(std::string_view line, std::string_view verb) {
@@ -106,6 +109,10 @@ int on_debug(CURL* /*handle*/, curl_infotype type, char* data, std::size_t size,
         line[2] >= '0' && line[2] <= '9') {
       trace->last_code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
       if (trace->stage == "at connect") trace->stage = "at greeting";
+      if (trace->last_code >= 400 && trace->failed_code == 0 && trace->stage != "at QUIT") {
+        trace->failed_code = trace->last_code;
+        trace->failed_stage = trace->stage;
+      }
       // 354: the server wants the data; the next reply is the verdict on the message itself.
       if (trace->stage == "at DATA" && trace->last_code == 354) trace->stage = "after DATA";
     }
@@ -157,11 +164,18 @@ bool is_tls_error(CURLcode rc) {
 // refused AUTH CURLE_LOGIN_DENIED, each with the reply in CURLINFO_RESPONSE_CODE; a server
 // without STARTTLS under CURLUSESSL_ALL gives CURLE_USE_SSL_FAILED.
 DeliveryResult classify(CURLcode rc, long code, const Trace& trace) {
+  if (trace.failed_code != 0 && rc != CURLE_OPERATION_TIMEDOUT) {
+    std::string error =
+        "SMTP " + std::to_string(trace.failed_code) + " " + std::string(trace.failed_stage);
+    if (trace.failed_code >= 500 && is_message_stage(trace.failed_stage)) {
+      return DeliveryResult::rejected(std::move(error));
+    }
+    return DeliveryResult::retry_later(std::move(error));
+  }
   const std::string stage(trace.stage);
   if (code >= 400 && code <= 599 && rc != CURLE_OPERATION_TIMEDOUT) {
-    std::string error = "SMTP " + std::to_string(code) + " " + stage;
-    if (code >= 500 && is_message_stage(trace.stage)) return DeliveryResult::rejected(error);
-    return DeliveryResult::retry_later(std::move(error));
+    // A reply the trace did not see (should not happen); the stage is the best guess.
+    return DeliveryResult::retry_later("SMTP " + std::to_string(code) + " " + stage);
   }
   switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
@@ -560,8 +574,9 @@ delivery::DeliveryResult SmtpAdapter::send(const std::string& to, const std::str
     if (code == 0) code = trace.last_code;
     long connects = 0;
     curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+    // No reply at all on a reused connection: the server closed it while it was idle.
     const bool reused_and_dead =
-        connects == 0 && trace.stage == "at MAIL" && code < 400 && rc != CURLE_OPERATION_TIMEDOUT;
+        connects == 0 && trace.last_code == 0 && rc != CURLE_OPERATION_TIMEDOUT;
     if (round == 0 && reused_and_dead) continue;
     handle.discard();
     return classify(rc, code, trace);

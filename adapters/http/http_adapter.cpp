@@ -10,6 +10,7 @@
 
 #include "common/text.hpp"
 #include "http/http_status.hpp"
+#include "http/multipart_body.hpp"
 
 namespace ozghub::adapters::http {
 
@@ -210,10 +211,11 @@ delivery::AdapterType HttpAdapter::type() {
        kEither,
        false,
        "reject",
-       {"reject", "omit"},
+       {"reject", "omit", "multipart"},
        0,
        0,
-       "the body is the XML only: reject (dead-letter) cases with attachments, or omit them"},
+       "reject: the body is the XML, cases with attachments are dead letters; omit: the XML "
+       "without them; multipart: multipart/form-data with parts application and attachment"},
       {"ca_file",
        K::kPath,
        kEither,
@@ -278,7 +280,10 @@ Result<std::shared_ptr<const delivery::ChannelBinding>> HttpAdapter::bind(
     if (b->content_type.find_first_of("\r\n") != std::string::npos) {
       return Status::invalid_argument("'content_type' must be one line");
     }
-    b->omit_attachments = p.get("attachments") == "omit";
+    const std::string& mode = p.get("attachments");
+    b->attachments = mode == "omit"        ? HttpBinding::Attachments::kOmit
+                     : mode == "multipart" ? HttpBinding::Attachments::kMultipart
+                                           : HttpBinding::Attachments::kReject;
     b->ca_file = p.get("ca_file");
     b->client_certificate = p.get("client_certificate");
     b->client_key = p.get("client_key");
@@ -341,10 +346,10 @@ DeliveryResult HttpAdapter::deliver(const DeliveryRequest& request) noexcept {
     const auto* binding = dynamic_cast<const HttpBinding*>(request.binding);
     if (binding == nullptr) return DeliveryResult::retry_later("http channel is not bound");
     const auto& attachments = request.case_.app.attachments;
-    if (!attachments.empty() && !binding->omit_attachments) {
+    if (!attachments.empty() && binding->attachments == HttpBinding::Attachments::kReject) {
       return DeliveryResult::rejected(
           "case has " + std::to_string(attachments.size()) +
-          " attachment(s); the http channel sends the XML only (attachments: omit allows that)");
+          " attachment(s); the http channel sends the XML only (see its 'attachments' key)");
     }
     // Fail closed: an office that should get ciphertext never gets plaintext.
     if (!request.office.certificate_path.empty() && request.recipient == nullptr) {
@@ -359,6 +364,16 @@ DeliveryResult HttpAdapter::deliver(const DeliveryRequest& request) noexcept {
       }
       return DeliveryResult::rejected(body.status().message());
     }
+    std::string content_type = binding->content_type;
+    if (binding->attachments == HttpBinding::Attachments::kMultipart) {
+      auto multipart = form_data(*body, binding->content_type, attachments);
+      content_type = std::move(multipart.content_type);
+      *body = std::move(multipart.body);
+      if (request.recipient != nullptr) {
+        // Encrypted, the body is a whole MIME entity, so its boundary travels inside.
+        body->insert(0, "Content-Type: " + content_type + "\r\n\r\n");
+      }
+    }
     if (request.recipient != nullptr) {
       auto encrypted = crypto::encrypt(*body, *request.recipient);
       if (!encrypted.is_ok()) {
@@ -366,7 +381,7 @@ DeliveryResult HttpAdapter::deliver(const DeliveryRequest& request) noexcept {
       }
       return post(*binding, request, *encrypted, std::string(kEncryptedContentType));
     }
-    return post(*binding, request, *body, binding->content_type);
+    return post(*binding, request, *body, content_type);
   } catch (const std::bad_alloc&) {
     return DeliveryResult::retry_later("out of memory");
   } catch (...) {

@@ -47,7 +47,8 @@ struct HttpBinding final : delivery::ChannelBinding {
   std::string client_certificate;  // with client_key, or both empty
   std::string client_key;
   std::string proxy;  // empty: no proxy at all
-  bool omit_attachments = false;
+  enum class Attachments { kReject, kOmit, kMultipart };
+  Attachments attachments = Attachments::kReject;
   std::shared_ptr<const Stylesheet> stylesheet;  // null: send the application as it is
   std::shared_ptr<OutputSchema> output_schema;   // null: no output validation
 };

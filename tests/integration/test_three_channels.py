@@ -1,9 +1,12 @@
-"""One office, three channels: a transfer directory, a Fachverfahren over HTTP and an SMTP
-mailbox, all real peers on 127.0.0.1. The HTTP endpoint answers 503 for a while and the mail
-server is down at first; every channel still gets every case exactly once, with the case number
-as its idempotency key, and a restart of the hub delivers nothing again."""
+"""One office, three channels: a transfer directory, a Fachverfahren over HTTP (the application
+and its PDF as multipart/form-data) and an SMTP mailbox, all real peers on 127.0.0.1. The HTTP
+endpoint answers 503 for a while and the mail server is down at first; every channel still gets
+every case exactly once, with the case number as its idempotency key, and a restart of the hub
+delivers nothing again."""
 
 import collections
+import email.parser
+import email.policy
 import http.server
 import logging
 import os
@@ -33,11 +36,13 @@ def free_port():
 
 
 class Fachverfahren:
-    """Answers 503 until `healthy_at`, then 200; records (Idempotency-Key, status) per POST."""
+    """Answers 503 until `healthy_at`, then 200; records (Idempotency-Key, status) per POST and
+    the parts of each accepted multipart body."""
 
     def __init__(self, unhealthy_for):
         self.healthy_at = time.monotonic() + unhealthy_for
         self.requests = []
+        self.parts = {}  # Idempotency-Key -> [(name, filename, content type, bytes)]
         self.lock = threading.Lock()
         peer = self
 
@@ -45,10 +50,20 @@ class Fachverfahren:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 status = 200 if time.monotonic() >= peer.healthy_at else 503
+                key = self.headers["Idempotency-Key"]
+                if status == 200:
+                    entity = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+                        b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n"
+                        + body)
+                    parts = [(p.get_param("name", header="content-disposition"),
+                              p.get_filename(), p.get_content_type(),
+                              p.get_payload(decode=True)) for p in entity.iter_parts()]
                 with peer.lock:
-                    peer.requests.append((self.headers["Idempotency-Key"], status))
+                    peer.requests.append((key, status))
+                    if status == 200:
+                        peer.parts[key] = parts
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -108,7 +123,7 @@ offices:
     channels:
       - adapter: transfer
       - adapter: fachverfahren
-        params: {{ url: "{self.fachverfahren.url}", attachments: omit }}
+        params: {{ url: "{self.fachverfahren.url}", attachments: multipart }}
       - adapter: mail
         params: {{ to: "gewerbe@burg.example" }}
 responsibilities:
@@ -142,8 +157,13 @@ responsibilities:
         self.fail(f"timed out waiting for {what}")
 
     def test_every_channel_gets_every_case_exactly_once(self):
-        msgs = [application_message(example_antrag().encode(), BURG, GEWERBE,
-                                    message_id=f"three-{i}", sender="portal-test")
+        with open(os.path.join(CORPUS, "attachments", "pdfa", "2b", "test_pdf_a2-b.pdf"),
+                  "rb") as f:
+            pdf = f.read()
+        xml = example_antrag().encode()
+        msgs = [application_message(xml, BURG, GEWERBE, message_id=f"three-{i}",
+                                    sender="portal-test",
+                                    attachments=[("Gewerbeanmeldung.pdf", "application/pdf", pdf)])
                 for i in range(COUNT)]
         outcomes, receipts = self.hub.submit(msgs, receipts=True)
         self.assertEqual([o.state for o in outcomes], ["accepted"] * COUNT)
@@ -168,6 +188,10 @@ responsibilities:
         self.assertEqual(set(self.fachverfahren.delivered().values()), {1})
         with self.fachverfahren.lock:  # refused attempts carried the same key
             self.assertTrue({k for k, s in self.fachverfahren.requests if s == 503} <= set(cases))
+        for case in cases:  # the XML and the PDF byte for byte
+            self.assertEqual(self.fachverfahren.parts[case], [
+                ("application", "application.xml", "application/xml", xml),
+                ("attachment", "Gewerbeanmeldung.pdf", "application/pdf", pdf)])
         self.assertEqual(set(self.mailbox.message_ids.values()), {1})
         for ident in self.mailbox.message_ids:
             self.assertTrue(any(c in ident for c in cases), ident)

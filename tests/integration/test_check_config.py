@@ -52,5 +52,17 @@ class CheckConfig(unittest.TestCase):
         self.assertIn("channel names adapter 'transfer', which is not configured", r.stderr)
 
 
+    def test_adapter_reference_is_current(self):
+        r = subprocess.run([BINARY, "--adapter-types"], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for t in ("transfer_dir:", "http:", "smtp:"):
+            self.assertIn(t, r.stdout)
+        with open(os.path.join(SOURCE_DIR, "adapters", "REFERENCE.md"), encoding="utf-8") as f:
+            doc = f.read()
+        self.assertIn("```\n" + r.stdout + "```\n", doc,
+                      "adapters/REFERENCE.md is out of date: regenerate it from "
+                      "`ozg-hub --adapter-types` (see its first lines)")
+
 if __name__ == "__main__":
     unittest.main()

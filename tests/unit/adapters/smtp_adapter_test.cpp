@@ -255,6 +255,8 @@ TEST(SmtpAdapter, MapsRepliesByStage) {
   const StageCase cases[] = {
       {"MAIL", 451, Outcome::kRetryLater, "SMTP 451 at MAIL"},
       {"MAIL", 550, Outcome::kRejected, "SMTP 550 at MAIL"},
+      // Authentication required: our session, not the message.
+      {"MAIL", 530, Outcome::kRetryLater, "SMTP 530 at MAIL"},
       {"RCPT", 452, Outcome::kRetryLater, "SMTP 452 at RCPT"},
       {"RCPT", 550, Outcome::kRejected, "SMTP 550 at RCPT"},
       {"DATA", 451, Outcome::kRetryLater, "SMTP 451 at DATA"},

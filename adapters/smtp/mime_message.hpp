@@ -13,8 +13,9 @@
 //
 // Every mail has From, To, Subject, Date, MIME-Version, a Message-ID that is stable for
 // (case number, channel) so that a repeated delivery is recognisable, and X-OZG-Case-Number.
-// Lines end in CRLF and no line is longer than 78 octets (RFC 5322 allows 998); the body parts
-// are quoted-printable or base64, so no line starts with "." either (curl dot-stuffs anyway).
+// Lines end in CRLF; none is longer than 998 octets (RFC 5322), and all stay within 78 but a
+// From or To line with a very long configured address. The body parts are quoted-printable or
+// base64 (7-bit, no 8BITMIME needed), and no line starts with "." (curl dot-stuffs anyway).
 //
 // Pure functions; thread-safe.
 #pragma once

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -167,7 +168,11 @@ DeliveryResult classify(CURLcode rc, long code, const Trace& trace) {
   if (trace.failed_code != 0 && rc != CURLE_OPERATION_TIMEDOUT) {
     std::string error =
         "SMTP " + std::to_string(trace.failed_code) + " " + std::string(trace.failed_stage);
-    if (trace.failed_code >= 500 && is_message_stage(trace.failed_stage)) {
+    // 530 (RFC 4954, authentication required) answers MAIL when the relay wants AUTH and we
+    // did not authenticate (no username, or the relay did not offer AUTH): our session, not
+    // the message.
+    if (trace.failed_code >= 500 && trace.failed_code != 530 &&
+        is_message_stage(trace.failed_stage)) {
       return DeliveryResult::rejected(std::move(error));
     }
     return DeliveryResult::retry_later(std::move(error));

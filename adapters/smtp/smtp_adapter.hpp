@@ -27,9 +27,11 @@
 // Outcomes. A 4xx reply at any stage, connection failures, timeouts and TLS failures are
 // retried (retry_later). A 5xx reply to MAIL FROM, RCPT TO or DATA (the command or the end of
 // the data) refuses this very message: rejected, so it goes to the dead letters. A 5xx reply
-// earlier in the session (greeting, EHLO, STARTTLS, AUTH) says nothing about the case but about
-// the relay or our credentials, which an operator can fix: retry_later, so the host's
-// max_attempts bounds it. Error texts name the reply code and the stage only, e.g.
+// earlier in the session (greeting, EHLO, STARTTLS, AUTH), and 530 "authentication required"
+// at MAIL, say nothing about the case but about the relay or our credentials, which an operator
+// can fix: retry_later, so the host's max_attempts bounds it. Note that curl skips AUTH when
+// the relay does not offer it even though a username is configured; such a relay then decides
+// itself (usually 530). Error texts name the reply code and the stage only, e.g.
 // "SMTP 451 after DATA", never an address or anything from the application.
 //
 // At least once: the Message-ID is derived from the case number and the channel (mailbox and

@@ -120,10 +120,16 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 
 
 class SmtpServer:
-    def __init__(self, pki, port, starttls=True, cert="server"):
+    def __init__(self, pki, port, starttls=True, cert="server", implicit=False):
         self.handler = Handler()
         kwargs = {"authenticator": authenticator, "auth_required": True}
-        if starttls:
+        if implicit:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(os.path.join(pki, cert + ".pem"), os.path.join(pki, cert + ".key"))
+            # aiosmtpd 1.4 counts only STARTTLS as TLS for auth_require_tls and would not offer
+            # AUTH at all; the connection is TLS from its first byte here.
+            kwargs.update(ssl_context=ctx, auth_require_tls=False)
+        elif starttls:
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(os.path.join(pki, cert + ".pem"), os.path.join(pki, cert + ".key"))
             kwargs.update(tls_context=ctx, require_starttls=True, auth_require_tls=True)
@@ -188,7 +194,7 @@ class SmtpAdapterTest(unittest.TestCase):
         self.servers.append(s)
         return s
 
-    def start_hub(self, retry=None, ca_file=None):
+    def start_hub(self, retry=None, ca_file=None, tls="required"):
         routing = os.path.join(self.tmp, "routing.yaml")
         with open(routing, "w", encoding="utf-8") as f:
             f.write(f"""areas:
@@ -210,16 +216,16 @@ responsibilities:
   - {{ service: "*", area: "150860140140", office: moeckern-buergeramt }}
   - {{ service: "*", area: "15086", office: jerichower-land-kreisverwaltung }}
 """)
-        adapters = self.adapter_config(ca_file)
+        adapters = self.adapter_config(ca_file, tls)
         self.hub = Hub(self.tmp, routing=routing, extra_adapters=adapters, retry=retry).start()
         return self.hub
 
-    def adapter_config(self, ca_file=None):
+    def adapter_config(self, ca_file=None, tls="required"):
         return f"""  mail:
     type: smtp
     server: 127.0.0.1
     port: {self.port}
-    tls: required
+    tls: {tls}
     ca_file: {ca_file or os.path.join(self.pki, "ca.pem")}
     username: {USER}
     password_file: {os.path.join(self.tmp, "smtp-password")}
@@ -358,6 +364,14 @@ responsibilities:
         self.assertIn("STARTTLS", dead["error"])
         self.assertEqual(dead["attempts"], "2")
         self.assertEqual(server.handler.mails, [])
+
+    def test_implicit_tls(self):
+        server = self.server(implicit=True)
+        self.start_hub(tls="implicit")
+        case = self.submit(BURG, GEWERBE, "smtp-smtps-1")
+        [mail] = server.handler.wait_for(1)
+        self.assertTrue(mail["auth"], "client did not authenticate")
+        self.assertEqual(parse(mail["data"])["X-OZG-Case-Number"], case)
 
     def test_untrusted_certificate_is_refused(self):
         server = self.server(cert="rogue")

@@ -27,7 +27,9 @@ using ozghub::testing::write_file;
 
 // Serves SMTP sessions on 127.0.0.1 until destroyed, answering `fail_code` to the command
 // `fail_at` ("EHLO", "MAIL", "RCPT", "DATA", or "END" for the end of the data) and success to
-// everything else. Records the envelope and the data of accepted mails.
+// everything else. Records the envelope and the data of accepted mails. Two special scripts:
+// "SILENT" never sends the greeting; "CLOSE" ends the session after each accepted mail, as a
+// relay does with an idle connection.
 class ScriptedSmtpServer {
  public:
   ScriptedSmtpServer(std::string fail_at, int fail_code)
@@ -85,6 +87,12 @@ class ScriptedSmtpServer {
   }
 
   void session(int fd) {
+    if (fail_at_ == "SILENT") {
+      char c;
+      while (::recv(fd, &c, 1, 0) > 0) {
+      }
+      return;
+    }
     if (!send_line(fd, "220 scripted ESMTP")) return;
     std::string buffer;
     bool in_data = false;
@@ -107,6 +115,7 @@ class ScriptedSmtpServer {
             ++accepted_;
           }
           if (!send_line(fd, r)) return;
+          if (fail_at_ == "CLOSE") return;
           continue;
         }
         const std::size_t end = buffer.find("\r\n");
@@ -202,15 +211,11 @@ Bound make_bound(int port, const routing::Office& office, const crypto::Recipien
 }
 
 DeliveryResult deliver(Bound& b, const Case& c, const routing::Office& office,
-                       const crypto::Recipient* recipient = nullptr) {
+                       const crypto::Recipient* recipient = nullptr,
+                       std::chrono::milliseconds budget = std::chrono::seconds(10)) {
   const delivery::Params params;
-  const DeliveryRequest request{c,
-                                office,
-                                params,
-                                b.binding.get(),
-                                recipient,
-                                1,
-                                std::chrono::steady_clock::now() + std::chrono::seconds(10)};
+  const DeliveryRequest request{
+      c, office, params, b.binding.get(), recipient, 1, std::chrono::steady_clock::now() + budget};
   return b.adapter->deliver(request);
 }
 
@@ -250,6 +255,8 @@ TEST(SmtpAdapter, MapsRepliesByStage) {
   const StageCase cases[] = {
       {"MAIL", 451, Outcome::kRetryLater, "SMTP 451 at MAIL"},
       {"MAIL", 550, Outcome::kRejected, "SMTP 550 at MAIL"},
+      // Authentication required: our session, not the message.
+      {"MAIL", 530, Outcome::kRetryLater, "SMTP 530 at MAIL"},
       {"RCPT", 452, Outcome::kRetryLater, "SMTP 452 at RCPT"},
       {"RCPT", 550, Outcome::kRejected, "SMTP 550 at RCPT"},
       {"DATA", 451, Outcome::kRetryLater, "SMTP 451 at DATA"},
@@ -269,6 +276,29 @@ TEST(SmtpAdapter, MapsRepliesByStage) {
     EXPECT_EQ(r.error, sc.error);
     EXPECT_EQ(server.accepted_mails(), 0);
   }
+}
+
+TEST(SmtpAdapter, AServerThatClosedTheIdleConnectionGetsTheNextMailOnANewOne) {
+  ScriptedSmtpServer server("CLOSE", 0);
+  const auto office = make_office(false);
+  Bound b = make_bound(server.port(), office, nullptr);
+  for (int i = 1; i <= 3; ++i) {
+    const DeliveryResult r = deliver(b, make_case(), office);
+    ASSERT_EQ(r.outcome, Outcome::kDelivered) << r.error;
+    EXPECT_EQ(server.accepted_mails(), i);
+  }
+}
+
+TEST(SmtpAdapter, ASilentServerTimesOutByTheDeadline) {
+  ScriptedSmtpServer server("SILENT", 0);
+  const auto office = make_office(false);
+  Bound b = make_bound(server.port(), office, nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  const DeliveryResult r = deliver(b, make_case(), office, nullptr, std::chrono::milliseconds(300));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.outcome, Outcome::kRetryLater);
+  EXPECT_EQ(r.error, "SMTP timeout at connect");
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1500));
 }
 
 TEST(SmtpAdapter, ConnectionRefusedIsRetriedWithoutTheAddress) {

@@ -11,6 +11,7 @@
 #include "common/text.hpp"
 #include "http/http_status.hpp"
 #include "http/multipart_body.hpp"
+#include "shared/curl.hpp"
 
 namespace ozghub::adapters::http {
 
@@ -24,30 +25,6 @@ constexpr std::string_view kEncryptedContentType =
 constexpr std::size_t kMaxHeaderValue = 128;
 
 // ---- libcurl -----------------------------------------------------------------------------------
-
-void ensure_curl() {
-  // curl_global_init is not thread-safe: once, before any easy handle exists.
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-using CurlPtr = std::unique_ptr<CURL, CurlDeleter>;
-
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
-
-// One easy handle per delivery thread, kept for its connection cache (keep-alive and TLS
-// sessions to the offices' endpoints). Reset before every use; freed when the thread ends.
-CURL* thread_handle() {
-  thread_local CurlPtr handle;
-  if (!handle) handle.reset(curl_easy_init());
-  return handle.get();
-}
 
 // What the response tells besides its status.
 struct Exchange {
@@ -88,28 +65,6 @@ extern "C" std::size_t on_body(char* /*data*/, std::size_t size, std::size_t cou
   return size * count;
 }
 
-bool is_tls_error(CURLcode rc) {
-  switch (rc) {
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_SSL_SHUTDOWN_FAILED:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CLIENTCERT:
-      return true;
-    default:
-      return false;
-  }
-}
-
 DeliveryResult transport_result(CURL* h, CURLcode rc, const char* errbuf, long timeout_ms) {
   const std::string detail = errbuf[0] != '\0' ? std::string(trim(errbuf)) : curl_easy_strerror(rc);
   switch (rc) {
@@ -138,7 +93,8 @@ DeliveryResult transport_result(CURL* h, CURLcode rc, const char* errbuf, long t
     case CURLE_PARTIAL_FILE:
       return classify_transport(TransportFailure::kConnectionLost, detail, timeout_ms);
     default:
-      if (is_tls_error(rc)) return classify_transport(TransportFailure::kTls, detail, timeout_ms);
+      if (curl::is_tls_error(rc))
+        return classify_transport(TransportFailure::kTls, detail, timeout_ms);
       return classify_transport(TransportFailure::kOther, detail, timeout_ms);
   }
 }
@@ -261,7 +217,7 @@ delivery::AdapterType HttpAdapter::type() {
 }
 
 HttpAdapter::HttpAdapter() {
-  ensure_curl();
+  (void)curl::global_init();  // a failure shows as a failed curl_easy_init per delivery
   ensure_xslt_library();
 }
 
@@ -391,12 +347,11 @@ DeliveryResult HttpAdapter::deliver(const DeliveryRequest& request) noexcept {
 
 DeliveryResult HttpAdapter::post(const HttpBinding& binding, const DeliveryRequest& request,
                                  const std::string& body, const std::string& content_type) {
-  CURL* h = thread_handle();
+  CURL* h = curl::thread_handle();
   if (h == nullptr) return DeliveryResult::retry_later("cannot create a curl handle");
-  curl_easy_reset(h);
 
   const Case& c = request.case_;
-  SlistPtr headers;
+  curl::Slist headers;
   for (const std::string& line :
        {"Content-Type: " + content_type, "Idempotency-Key: " + c.case_number,
         "X-OZG-Case-Number: " + c.case_number, "X-OZG-Service: " + c.app.service_id,

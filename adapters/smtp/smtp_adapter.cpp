@@ -11,6 +11,8 @@
 #include <string_view>
 #include <utility>
 
+#include "shared/curl.hpp"
+
 namespace ozghub::adapters {
 namespace {
 
@@ -24,48 +26,6 @@ constexpr std::size_t kMaxFromNameBytes = 64;
 // An idle connection older than this is not reused; relays drop idle sessions after a minute or
 // so and a fresh connection is cheaper than a failed attempt.
 constexpr long kMaxConnectionAgeSeconds = 50;
-
-struct CurlSlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
-
-// One easy handle per delivery thread, reset before each use. Keeping it alive keeps the
-// thread's SMTP connection alive for the next mail (curl_easy_reset leaves the connection cache
-// alone).
-class ThreadEasyHandle {
- public:
-  ThreadEasyHandle() = default;
-  ~ThreadEasyHandle() {
-    if (handle_ != nullptr) curl_easy_cleanup(handle_);
-  }
-  ThreadEasyHandle(const ThreadEasyHandle&) = delete;
-  ThreadEasyHandle& operator=(const ThreadEasyHandle&) = delete;
-
-  CURL* get() {
-    if (handle_ == nullptr) {
-      handle_ = curl_easy_init();
-    } else {
-      curl_easy_reset(handle_);
-    }
-    return handle_;
-  }
-
-  // Closes the handle and with it the thread's connections: after a failure the session may be
-  // in a state the next mail should not inherit.
-  void discard() {
-    if (handle_ != nullptr) curl_easy_cleanup(handle_);
-    handle_ = nullptr;
-  }
-
- private:
-  CURL* handle_ = nullptr;
-};
-
-ThreadEasyHandle& thread_easy_handle() {
-  thread_local ThreadEasyHandle handle;
-  return handle;
-}
 
 // What the SMTP dialogue reached, learnt from the commands curl sends and the replies it gets.
 // Only the command verb and the reply code are looked at: the lines themselves carry addresses
@@ -138,28 +98,6 @@ bool is_message_stage(std::string_view stage) {
   return stage == "at MAIL" || stage == "at RCPT" || stage == "at DATA" || stage == "after DATA";
 }
 
-bool is_tls_error(CURLcode rc) {
-  switch (rc) {
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_SHUTDOWN_FAILED:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CLIENTCERT:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Maps what curl reports to the host's outcomes. Empirically (curl 7.88): a 4xx or 5xx reply to
 // MAIL or RCPT gives CURLE_SEND_ERROR, one after the end of DATA CURLE_WEIRD_SERVER_REPLY, a
 // refused AUTH CURLE_LOGIN_DENIED, each with the reply in CURLINFO_RESPONSE_CODE; a server
@@ -197,7 +135,7 @@ DeliveryResult classify(CURLcode rc, long code, const Trace& trace) {
     default:
       break;
   }
-  if (is_tls_error(rc)) {
+  if (curl::is_tls_error(rc)) {
     return DeliveryResult::retry_later("SMTP TLS failed " + stage + ": " + curl_easy_strerror(rc));
   }
   return DeliveryResult::retry_later("SMTP " + stage + ": " + curl_easy_strerror(rc));
@@ -226,16 +164,6 @@ Result<std::string> read_password(const std::string& path) {
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
   if (line.empty()) return Status::invalid_argument("password_file " + path + " is empty");
   return line;
-}
-
-Status init_curl_once() {
-  static std::once_flag once;
-  static CURLcode result = CURLE_OK;
-  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (result != CURLE_OK) {
-    return Status::internal(std::string("curl_global_init failed: ") + curl_easy_strerror(result));
-  }
-  return Status::ok();
 }
 
 }  // namespace
@@ -451,7 +379,7 @@ Result<std::unique_ptr<SmtpAdapter>> SmtpAdapter::create(const delivery::Params&
     return Status::invalid_argument("smtp: 'message_id_domain' must be a domain name");
   }
   c.connect_timeout_ms = static_cast<long>(p.get_int("connect_timeout_ms", 10000));
-  if (Status s = init_curl_once(); !s.is_ok()) return s;
+  if (Status s = curl::global_init(); !s.is_ok()) return s;
   return std::make_unique<SmtpAdapter>(std::move(c));
 }
 
@@ -528,14 +456,13 @@ delivery::DeliveryResult SmtpAdapter::deliver_mail(const delivery::DeliveryReque
 delivery::DeliveryResult SmtpAdapter::send(const std::string& to, const std::string& message,
                                            const delivery::DeliveryRequest& request) const {
   const std::string mail_from = "<" + config_.from + ">";
-  CurlSlist rcpt(curl_slist_append(nullptr, ("<" + to + ">").c_str()));
+  curl::Slist rcpt(curl_slist_append(nullptr, ("<" + to + ">").c_str()));
   if (!rcpt) return DeliveryResult::retry_later("smtp: out of memory");
 
   // A reused connection the server has closed meanwhile fails before the first reply; that
   // says nothing about the relay, so such an attempt is repeated once on a fresh connection.
   for (int round = 0;; ++round) {
-    ThreadEasyHandle& handle = thread_easy_handle();
-    CURL* curl = handle.get();
+    CURL* curl = curl::thread_handle();
     if (curl == nullptr) return DeliveryResult::retry_later("smtp: curl_easy_init failed");
     Trace trace;
     Upload upload{message, 0};
@@ -583,7 +510,7 @@ delivery::DeliveryResult SmtpAdapter::send(const std::string& to, const std::str
     const bool reused_and_dead =
         connects == 0 && trace.last_code == 0 && rc != CURLE_OPERATION_TIMEDOUT;
     if (round == 0 && reused_and_dead) continue;
-    handle.discard();
+    curl::discard_thread_handle();
     return classify(rc, code, trace);
   }
 }

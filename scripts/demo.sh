@@ -55,4 +55,11 @@ echo
 echo "== What the hub logged (JSON lines, no personal data):"
 grep -E '"(hub.started|case.delivered|application.rejected|case.duplicate)"' "$LOG" | head -20 | sed 's/^/  /'
 echo
+echo "== Delivery metrics from the admin endpoint (http://127.0.0.1:9650/metrics):"
+/usr/bin/python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9650/metrics", timeout=10).read().decode())' \
+  | grep -E '^ozghub_(deliveries_total|dead_letters)' | sed 's/^/  /'
+echo
+echo "== Dead letters (build/ctl/ozg-hubctl deadletters list):"
+./build/ctl/ozg-hubctl deadletters list | sed 's/^/  /'
+echo
 echo "demo: done. The hub is stopped; its data stays in $DATA/."

@@ -19,8 +19,8 @@
 
 namespace ozghub::adapters::http {
 
-// The longest wait a Retry-After may ask for; longer values are cut to this (the host caps the
-// wait at its own max_backoff as well).
+// The longest wait a Retry-After may ask for; longer values are cut to this (the host applies
+// the same ceiling; it honours a Retry-After beyond its own retry.max_backoff_ms).
 inline constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(24);
 
 // Parses a Retry-After value (RFC 9110 section 10.2.3): delta-seconds ("120") or an HTTP-date

@@ -420,10 +420,23 @@ delivery::AdapterType TransferDirAdapter::type() {
       "one folder per case, <root>/<office_id>/<case_number>/, written atomically; encrypted "
       "for offices with a certificate";
   t.params = {
-      {"root", ParamSpec::Kind::kPath, ParamSpec::Scope::kEither, true, "", {}, 0, 0,
+      {"root",
+       ParamSpec::Kind::kPath,
+       ParamSpec::Scope::kEither,
+       true,
+       "",
+       {},
+       0,
+       0,
        "the transfer root; created if missing (a channel's root must exist)"},
-      {"sync", ParamSpec::Kind::kChoice, ParamSpec::Scope::kInstance, false, "file",
-       {"file", "filesystem"}, 0, 0,
+      {"sync",
+       ParamSpec::Kind::kChoice,
+       ParamSpec::Scope::kInstance,
+       false,
+       "file",
+       {"file", "filesystem"},
+       0,
+       0,
        "file: fsync every file and folder (any file system); filesystem: shared syncfs(2)"},
   };
   t.create = [](const delivery::Params& p) -> Result<std::unique_ptr<delivery::Adapter>> {

@@ -83,8 +83,8 @@ void deliver_cases(benchmark::State& state, const ozghub::crypto::Recipient* rec
     std::string serial = std::to_string(n++);
     serial.insert(0, 10 - serial.size(), '0');
     c.case_number = "20261123" + std::to_string(10 + state.thread_index()) + serial;
-    const DeliveryRequest request{c,         office, params, nullptr,
-                                  recipient, 1,      std::chrono::steady_clock::now()};
+    const DeliveryRequest request{
+        c, office, params, nullptr, recipient, 1, std::chrono::steady_clock::now()};
     const auto result = adapter.deliver(request);
     if (result.outcome != Outcome::kDelivered) state.SkipWithError(result.error.c_str());
   }

@@ -246,8 +246,7 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
   if (auto n = root["admin"]; n.IsDefined()) {
     r.check_keys(n, "admin", {"listen"});
     if (n.IsMap()) {
-      parse_host_port(r, n["listen"], "admin.listen", "127.0.0.1:9650", c.admin.host,
-                      c.admin.port);
+      parse_host_port(r, n["listen"], "admin.listen", "127.0.0.1:9650", c.admin.host, c.admin.port);
     }
   }
   r.read(root, "data_dir", c.data_dir, "top level");

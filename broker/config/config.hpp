@@ -77,7 +77,7 @@ struct Config {
   std::vector<AdapterInstance> adapters;
   Plugins plugins;
   Limits limits;
-  int workers = 0;            // 0: one per core
+  int workers = 0;  // 0: one per core
   // Default concurrency of each adapter instance (its own `concurrency` overrides it).
   int delivery_threads = 16;
   std::size_t commit_max_batch = 2048;

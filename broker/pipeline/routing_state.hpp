@@ -26,7 +26,7 @@ struct BoundChannel {
 struct RoutingSnapshot {
   std::shared_ptr<const routing::RoutingDirectory> directory;
   std::unordered_map<std::string, std::shared_ptr<const crypto::Recipient>>
-      recipients;  // by office
+      recipients;                                                       // by office
   std::unordered_map<std::string, std::vector<BoundChannel>> channels;  // by office, in order
 
   const crypto::Recipient* recipient(const std::string& office_id) const {

@@ -33,9 +33,9 @@ struct Channel {
 };
 
 struct Office {
-  std::string id;    // [A-Za-z0-9._-]+, used as a folder name by the transfer-directory adapter
+  std::string id;  // [A-Za-z0-9._-]+, used as a folder name by the transfer-directory adapter
   std::string name;
-  std::string certificate_path;  // PEM X.509, absolute after load; empty = deliver unencrypted
+  std::string certificate_path;   // PEM X.509, absolute after load; empty = deliver unencrypted
   std::vector<Channel> channels;  // at least one
 };
 

@@ -90,7 +90,6 @@ class Store {
   Status scan_outbox(const std::function<Status(OutboxEntry)>& fn) const;
   Status scan_dead_letters(const std::function<Status(OutboxEntry)>& fn) const;
 
-
  private:
   Store() = default;
   Status scan(rocksdb::ColumnFamilyHandle* cf, const std::function<Status(OutboxEntry)>& fn) const;

@@ -90,19 +90,14 @@ extern "C" {
 
 /* ---- Enumerations (passed as int32_t so their size is fixed) ---------------------------- */
 
-enum {
-  OZGHUB_LOG_DEBUG = 0,
-  OZGHUB_LOG_INFO = 1,
-  OZGHUB_LOG_WARN = 2,
-  OZGHUB_LOG_ERROR = 3
-};
+enum { OZGHUB_LOG_DEBUG = 0, OZGHUB_LOG_INFO = 1, OZGHUB_LOG_WARN = 2, OZGHUB_LOG_ERROR = 3 };
 
 enum {
   OZGHUB_PARAM_STRING = 0,
-  OZGHUB_PARAM_PATH = 1,   /* relative paths are resolved against the declaring file's folder */
-  OZGHUB_PARAM_INT = 2,    /* decimal integer in [min, max] */
-  OZGHUB_PARAM_BOOL = 3,   /* "true" or "false" */
-  OZGHUB_PARAM_CHOICE = 4  /* one of `choices` */
+  OZGHUB_PARAM_PATH = 1,  /* relative paths are resolved against the declaring file's folder */
+  OZGHUB_PARAM_INT = 2,   /* decimal integer in [min, max] */
+  OZGHUB_PARAM_BOOL = 3,  /* "true" or "false" */
+  OZGHUB_PARAM_CHOICE = 4 /* one of `choices` */
 };
 
 enum {
@@ -121,8 +116,8 @@ enum {
 /* Return codes of host functions and of create()/bind(). */
 enum {
   OZGHUB_OK = 0,
-  OZGHUB_ERROR = 1,          /* failed; the error buffer says why */
-  OZGHUB_NO_CERTIFICATE = 2  /* encrypt_for_office: the office has no certificate */
+  OZGHUB_ERROR = 1,         /* failed; the error buffer says why */
+  OZGHUB_NO_CERTIFICATE = 2 /* encrypt_for_office: the office has no certificate */
 };
 
 /* ---- Data crossing the boundary ---------------------------------------------------------- */
@@ -135,12 +130,12 @@ typedef struct ozghub_bytes {
 
 /* One declared configuration key of an adapter type. Owned by the plugin, static storage. */
 typedef struct ozghub_param_spec {
-  uint32_t struct_size;      /* sizeof(ozghub_param_spec) */
-  const char* name;          /* the key; not "concurrency" or "timeout_ms" (host keys) */
-  int32_t kind;              /* OZGHUB_PARAM_* */
-  int32_t scope;             /* OZGHUB_SCOPE_* */
-  int32_t required;          /* nonzero: required after merging instance and channel values */
-  const char* default_value; /* NULL or "": no default */
+  uint32_t struct_size;       /* sizeof(ozghub_param_spec) */
+  const char* name;           /* the key; not "concurrency" or "timeout_ms" (host keys) */
+  int32_t kind;               /* OZGHUB_PARAM_* */
+  int32_t scope;              /* OZGHUB_SCOPE_* */
+  int32_t required;           /* nonzero: required after merging instance and channel values */
+  const char* default_value;  /* NULL or "": no default */
   const char* const* choices; /* OZGHUB_PARAM_CHOICE: `choice_count` strings; else NULL */
   size_t choice_count;
   int64_t min; /* OZGHUB_PARAM_INT bounds, inclusive; ignored for other kinds */
@@ -165,9 +160,9 @@ typedef struct ozghub_params {
 
 /* The office a channel belongs to. Borrowed, valid during bind(). */
 typedef struct ozghub_office_info {
-  uint32_t struct_size; /* sizeof(ozghub_office_info) */
-  const char* id;       /* [A-Za-z0-9._-]+, safe as a folder name */
-  const char* name;     /* the office's display name (an authority, not a person) */
+  uint32_t struct_size;    /* sizeof(ozghub_office_info) */
+  const char* id;          /* [A-Za-z0-9._-]+, safe as a folder name */
+  const char* name;        /* the office's display name (an authority, not a person) */
   int32_t has_certificate; /* nonzero: deliveries must be encrypted (encrypt_for_office) */
 } ozghub_office_info;
 
@@ -195,11 +190,11 @@ typedef struct ozghub_delivery_view {
   ozghub_bytes xml;       /* the application XML, UTF-8 */
   const ozghub_attachment_view* const* attachments;
   size_t attachment_count;
-  int32_t attempt;      /* 1 for the first attempt */
-  int64_t remaining_ms; /* time left for this attempt (at least 1); return by then */
-  int32_t has_certificate;        /* nonzero: encrypt through host->encrypt_for_office */
-  const ozghub_params* params;    /* the channel's merged parameters (as passed to bind) */
-  const void* host_context;       /* opaque to the plugin; identifies this delivery to the host */
+  int32_t attempt;             /* 1 for the first attempt */
+  int64_t remaining_ms;        /* time left for this attempt (at least 1); return by then */
+  int32_t has_certificate;     /* nonzero: encrypt through host->encrypt_for_office */
+  const ozghub_params* params; /* the channel's merged parameters (as passed to bind) */
+  const void* host_context;    /* opaque to the plugin; identifies this delivery to the host */
 } ozghub_delivery_view;
 
 /* What deliver() reports. The host initialises it (outcome RETRY_LATER, retry_after_ms -1,
@@ -207,8 +202,8 @@ typedef struct ozghub_delivery_view {
  * plugin sets outcome, optionally retry_after_ms, and writes a NUL-terminated text into `error`
  * (not for DELIVERED). The buffer is the host's; the plugin never keeps the pointer. */
 typedef struct ozghub_delivery_result {
-  uint32_t struct_size; /* sizeof(ozghub_delivery_result), set by the host */
-  int32_t outcome;      /* OZGHUB_OUTCOME_* */
+  uint32_t struct_size;   /* sizeof(ozghub_delivery_result), set by the host */
+  int32_t outcome;        /* OZGHUB_OUTCOME_* */
   int64_t retry_after_ms; /* RETRY_LATER: wait at least this long; -1: the host's backoff */
   char* error;
   size_t error_capacity;
@@ -289,8 +284,8 @@ typedef struct ozghub_adapter_type {
 
 /* What entry() returns. Static storage in the plugin. */
 typedef struct ozghub_plugin {
-  uint32_t struct_size; /* sizeof(ozghub_plugin) */
-  uint32_t abi_version; /* OZGHUB_ADAPTER_ABI_VERSION the plugin was built with */
+  uint32_t struct_size;       /* sizeof(ozghub_plugin) */
+  uint32_t abi_version;       /* OZGHUB_ADAPTER_ABI_VERSION the plugin was built with */
   const char* plugin_name;    /* for logs, e.g. "xfall_container" */
   const char* plugin_version; /* the vendor's version string, for logs */
   const ozghub_adapter_type* const* types;
@@ -301,7 +296,7 @@ typedef struct ozghub_plugin {
  * table (the host decides about the version); it returns NULL only when it cannot work at all
  * (then it should log why through host->log when the versions agree). Called once. */
 typedef const ozghub_plugin* (*ozghub_adapter_entry_fn)(uint32_t host_abi_version,
-                                                       const ozghub_host_api* host);
+                                                        const ozghub_host_api* host);
 
 #ifdef __cplusplus
 }

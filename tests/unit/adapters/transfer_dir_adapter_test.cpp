@@ -78,8 +78,8 @@ routing::Office make_office(std::map<std::string, std::string> params = {}) {
 DeliveryResult deliver(TransferDirAdapter& adapter, const Case& c, const routing::Office& office,
                        const crypto::Recipient* recipient = nullptr) {
   const delivery::Params params(office.channels.front().params);
-  const DeliveryRequest request{c,         office, params, nullptr,
-                                recipient, 1,      std::chrono::steady_clock::now()};
+  const DeliveryRequest request{
+      c, office, params, nullptr, recipient, 1, std::chrono::steady_clock::now()};
   return adapter.deliver(request);
 }
 

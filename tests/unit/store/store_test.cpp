@@ -133,8 +133,8 @@ TEST(Store, SameSenderAndMessageIdIsADuplicateAcrossAndWithinBatches) {
   again.office_id = "routed-elsewhere-after-a-reload";
   Case other_sender = make_case("other", "m-1"), twice1 = make_case("portal", "m-9"),
        twice2 = make_case("portal", "m-9");
-  std::vector<CommitItem> second = {
-      item(&again), item(&other_sender), item(&twice1), item(&twice2)};
+  std::vector<CommitItem> second = {item(&again), item(&other_sender), item(&twice1),
+                                    item(&twice2)};
   ASSERT_OK((*store)->commit(second, kNov23));
   EXPECT_TRUE(second[0].duplicate);
   EXPECT_EQ(again.case_number, a.case_number);

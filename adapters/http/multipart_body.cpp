@@ -3,7 +3,7 @@
 #include <openssl/rand.h>
 
 #include <cstdio>
-#include <cstdlib>
+#include <random>
 
 #include "smtp/mime_message.hpp"
 #include "transfer_dir/transfer_dir_adapter.hpp"
@@ -15,7 +15,8 @@ std::string random_boundary() {
   unsigned char bytes[18];
   if (RAND_bytes(bytes, sizeof bytes) != 1) {
     // Not secret, only unlikely to collide; the parts are checked below anyway.
-    for (auto& b : bytes) b = static_cast<unsigned char>(std::rand());
+    std::random_device rd;
+    for (auto& b : bytes) b = static_cast<unsigned char>(rd());
   }
   std::string b = "ozg-hub-";
   char hex[3];

@@ -16,7 +16,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr auto kRequestTimeout = std::chrono::seconds(10);
-constexpr std::uint64_t kMaxBody = 64 * 1024;
+constexpr std::uint64_t kMaxBody = 64u * 1024u;
 
 // One connection: read a request, answer it, repeat while the client keeps the connection.
 class Session : public std::enable_shared_from_this<Session> {

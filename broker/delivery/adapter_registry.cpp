@@ -290,7 +290,7 @@ Result<Params> channel_params(const AdapterSlot& slot, const routing::Channel& c
     return Status::invalid_argument((channel.origin.empty() ? "channel" : channel.origin) + ": " +
                                     errors.substr(2));
   }
-  return Params(std::move(values));
+  return Params(values);
 }
 
 std::string describe(const AdapterType& type) {

@@ -66,8 +66,8 @@ void DeliveryHost::push(pipeline::DeliveryTask task) {
   if (l == nullptr) {
     // Committed for an adapter instance the configuration no longer has: park it where an
     // operator sees it; a replay after the configuration is fixed delivers it.
-    dead_letter(std::move(task.entry),
-                "adapter instance '" + task.entry.adapter + "' is not configured");
+    std::string error = "adapter instance '" + task.entry.adapter + "' is not configured";
+    dead_letter(std::move(task.entry), std::move(error));
     return;
   }
   l->metrics.backlog->Increment();
@@ -142,7 +142,8 @@ void DeliveryHost::run_task(pipeline::DeliveryTask task, std::mt19937_64& rng) {
   store::OutboxEntry& e = task.entry;
   Lane* l = lane(e.adapter);
   if (l == nullptr) {
-    dead_letter(std::move(e), "adapter instance '" + e.adapter + "' is not configured");
+    std::string error = "adapter instance '" + e.adapter + "' is not configured";
+    dead_letter(std::move(e), std::move(error));
     return;
   }
   std::shared_ptr<const Case> c = task.case_;

@@ -63,6 +63,9 @@
 extern "C" {
 #endif
 
+/* C names in the C style: snake_case structs, upper-case constants. */
+/* NOLINTBEGIN(readability-identifier-naming) */
+
 /* The ABI version this header describes. A host accepts only plugins built for exactly its
  * version. */
 #define OZGHUB_ADAPTER_ABI_VERSION_CURRENT 1u
@@ -297,6 +300,8 @@ typedef struct ozghub_plugin {
  * (then it should log why through host->log when the versions agree). Called once. */
 typedef const ozghub_plugin* (*ozghub_adapter_entry_fn)(uint32_t host_abi_version,
                                                         const ozghub_host_api* host);
+
+/* NOLINTEND(readability-identifier-naming) */
 
 #ifdef __cplusplus
 }

@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
   if (!store) return fail(store.status().message());
 
   pipeline::RoutingState routing;
-  routing.set(l.routing);
+  routing.set(std::move(l.routing));  // the state owns it; a reload can release it
   auto metrics_registry = std::make_shared<prometheus::Registry>();
   delivery::DeliveryMetrics delivery_metrics(*metrics_registry);
   delivery::DeliveryHost delivery(**store, routing, l.adapters, l.config.retry, delivery_metrics);
@@ -196,8 +196,8 @@ int main(int argc, char** argv) {
   intake.start(workers);
   log::info("hub.started",
             {{"data_dir", l.config.data_dir},
-             {"offices", std::to_string(l.routing->directory->offices().size())},
-             {"responsibilities", std::to_string(l.routing->directory->responsibility_count())},
+             {"offices", std::to_string(routing.get()->directory->offices().size())},
+             {"responsibilities", std::to_string(routing.get()->directory->responsibility_count())},
              {"schemas", std::to_string(l.config.schemas.size())},
              {"recovered_deliveries", std::to_string(*recovered)},
              {"workers", std::to_string(workers)}});
@@ -219,12 +219,15 @@ int main(int argc, char** argv) {
         continue;
       }
       log::info("hub.stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+      admin_api.set_ready(false);
       listener.stop();
       return;
     }
   });
 
+  admin_api.set_ready(true);
   Status s = listener.run();
+  admin_api.set_ready(false);
   if (!s.is_ok()) {
     log::error("amqp.failed", {{"error", s.message()}});
     // The signal thread is waiting in sigwait: a SIGTERM to the process ends it.

@@ -150,10 +150,13 @@ int run_deadletters(const AdminClient& client, const std::vector<std::string>& a
   }
   // purge: show what goes, then ask.
   if (auto rc = call(client, "GET", base + "/" + o.case_number, body, err)) return *rc;
-  std::size_t n = 0;
+  // Exactly the dead letters shown are purged, one request per channel: a delivery of the same
+  // case that dies meanwhile is not swept away unconfirmed.
+  std::vector<std::string> channels;
   for (const auto& e : body["dead_letters"]) {
-    if (!o.channel || str(e, "channel") == *o.channel) ++n;
+    if (!o.channel || str(e, "channel") == *o.channel) channels.push_back(str(e, "channel"));
   }
+  const std::size_t n = channels.size();
   if (n == 0) {
     std::fprintf(err, "ozg-hubctl: case %s has no dead letter on channel %s\n",
                  o.case_number.c_str(), o.channel->c_str());
@@ -175,10 +178,16 @@ int run_deadletters(const AdminClient& client, const std::vector<std::string>& a
       return 1;
     }
   }
-  if (auto rc = call(client, "DELETE", base + "/" + o.case_number + channel_query(o), body, err)) {
-    return *rc;
+  std::size_t purged = 0;
+  for (const auto& ch : channels) {
+    if (auto rc =
+            call(client, "DELETE", base + "/" + o.case_number + "?channel=" + ch, body, err)) {
+      std::fprintf(out, "purged %zu dead letter(s) before the failure\n", purged);
+      return *rc;
+    }
+    ++purged;
   }
-  std::fprintf(out, "purged %s dead letter(s)\n", str(body, "purged").c_str());
+  std::fprintf(out, "purged %zu dead letter(s)\n", purged);
   return 0;
 }
 

@@ -85,6 +85,11 @@ Response AdminApi::handle(const Request& request) const {
     if (m != "GET" && m != "HEAD") return error(405, "use GET");
     return {200, "text/plain; charset=utf-8", "ok\n"};
   }
+  if (path == "/readyz") {
+    if (m != "GET" && m != "HEAD") return error(405, "use GET");
+    if (ready_.load()) return {200, "text/plain; charset=utf-8", "ready\n"};
+    return {503, "text/plain; charset=utf-8", "not ready\n"};
+  }
   if (path == "/metrics") {
     if (m != "GET" && m != "HEAD") return error(405, "use GET");
     return metrics();

@@ -2,6 +2,9 @@
 // that every route is testable without a socket.
 //
 //   GET    /livez                              200 "ok" while the process serves requests
+//   GET    /readyz                             200 once started (store recovered, routing loaded,
+//                                              adapters and lanes running), 503 before and while
+//                                              stopping
 //   GET    /metrics                            Prometheus text format
 //   GET    /v1/deadletters                     every dead letter (metadata, last error)
 //   GET    /v1/deadletters/CASE                one case's dead letters and the case's metadata
@@ -18,6 +21,7 @@
 
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -45,6 +49,9 @@ class AdminApi {
 
   Response handle(const Request& request) const;
 
+  // What /readyz answers. Any thread.
+  void set_ready(bool ready) { ready_.store(ready); }
+
  private:
   Response metrics() const;
   Response list_dead_letters() const;
@@ -53,6 +60,7 @@ class AdminApi {
   Response replay_all() const;
   Response purge(const std::string& case_number, const std::string& query) const;
 
+  std::atomic<bool> ready_{false};
   std::shared_ptr<prometheus::Registry> metrics_;
   delivery::DeliveryHost& delivery_;
   store::Store& store_;

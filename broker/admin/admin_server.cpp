@@ -111,6 +111,11 @@ Status AdminServer::start(const std::string& host, std::uint16_t port) {
                             ec.message());
   }
   auto bound = a.local_endpoint(ec);
+  if (!address.is_loopback()) {
+    // Anyone who reaches this port can replay and purge dead letters.
+    log::warn("admin.not_loopback",
+              {{"address", host}, {"risk", "the admin endpoint has no authentication yet"}});
+  }
   log::info("admin.listening",
             {{"address", bound.address().to_string() + ":" + std::to_string(bound.port())}});
   impl_->accept();

@@ -6,6 +6,34 @@
 #include "pipeline/backoff.hpp"
 
 namespace ozghub::delivery {
+namespace {
+
+// The office's channel a delivery was committed for: the one with the same configuration (its
+// position first, as identical channels may repeat), else, when its parameters changed, the
+// only channel on the same adapter instance. Several candidates: nullptr, never a guess, so
+// a reload that reorders two mailboxes of one office cannot swap their deliveries.
+const pipeline::BoundChannel* find_channel(const pipeline::RoutingSnapshot& snapshot,
+                                           const std::string& office_id,
+                                           const store::OutboxEntry& e, const AdapterSlot* slot) {
+  auto it = snapshot.channels.find(office_id);
+  if (it == snapshot.channels.end()) return nullptr;
+  const auto& channels = it->second;
+  if (e.channel < channels.size() && channels[e.channel].key == e.channel_key) {
+    return &channels[e.channel];
+  }
+  for (const auto& b : channels) {
+    if (b.key == e.channel_key) return &b;
+  }
+  const pipeline::BoundChannel* only = nullptr;
+  for (const auto& b : channels) {
+    if (b.slot != slot) continue;
+    if (only != nullptr) return nullptr;
+    only = &b;
+  }
+  return only;
+}
+
+}  // namespace
 
 DeliveryHost::DeliveryHost(store::Store& store, pipeline::RoutingState& routing,
                            const AdapterMap& adapters, config::RetryPolicy retry,
@@ -94,24 +122,11 @@ DeliveryResult DeliveryHost::attempt(const store::OutboxEntry& e, const Case& c,
     return DeliveryResult::retry_later("office " + c.office_id +
                                        " is no longer in the routing directory");
   }
-  // The channel as committed: same index and adapter. After a reload reordered the office's
-  // channels, the first channel on the same adapter instance stands in.
-  const pipeline::BoundChannel* bound = snapshot->channel(office->id, e.channel);
-  if (bound == nullptr || bound->slot != lane.slot) {
-    bound = nullptr;
-    auto it = snapshot->channels.find(office->id);
-    if (it != snapshot->channels.end()) {
-      for (const auto& b : it->second) {
-        if (b.slot == lane.slot) {
-          bound = &b;
-          break;
-        }
-      }
-    }
-  }
+  const pipeline::BoundChannel* bound = find_channel(*snapshot, office->id, e, lane.slot);
   if (bound == nullptr) {
-    return DeliveryResult::retry_later("office " + office->id + " has no channel on adapter " +
-                                       e.adapter + " any more");
+    return DeliveryResult::retry_later(
+        "office " + office->id + ": the channel on adapter " + e.adapter +
+        " this delivery was committed for is no longer unambiguous in the routing directory");
   }
   const auto start = std::chrono::steady_clock::now();
   DeliveryRequest req{c,
@@ -189,10 +204,11 @@ void DeliveryHost::schedule_retry(store::OutboxEntry e, const DeliveryResult& r,
                                   std::mt19937_64& rng) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   // A peer's Retry-After is honoured even beyond max_backoff (the peer knows when it will be
-  // back), but not beyond a day, which would only mean a broken header.
+  // back), but not beyond a day, which would only mean a broken header; and never shorter than
+  // our own backoff, so "Retry-After: 0" or a skewed clock cannot burn every attempt at once.
   constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(24);
-  auto delay = r.retry_after ? std::min(*r.retry_after, kMaxRetryAfter)
-                             : pipeline::backoff_delay(retry_, e.attempts, u(rng));
+  auto delay = pipeline::backoff_delay(retry_, e.attempts, u(rng));
+  if (r.retry_after) delay = std::max(delay, std::min(*r.retry_after, kMaxRetryAfter));
   e.due_ms = pipeline::now_ms() + delay.count();
   e.last_error = r.error;
   log::warn("case.delivery_retry", {{"case", e.case_number},

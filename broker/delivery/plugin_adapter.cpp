@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "common/log.hpp"
 
@@ -46,11 +47,23 @@ class CParams {
   ozghub_params view_{};
 };
 
+// The ABI promises a plugin that create, bind, unbind and destroy of an instance run one at a
+// time. bind runs on the thread that loads the routing directory, but a binding is released
+// (unbind) wherever the last delivery holding its routing snapshot ends: this lock serialises
+// them.
+struct ControlLock {
+  std::mutex mutex;
+};
+
 class PluginBinding final : public ChannelBinding {
  public:
-  PluginBinding(const ozghub_adapter_type& type, void* instance, const Params& params)
-      : type_(type), instance_(instance), params_(params) {}
-  ~PluginBinding() override { type_.unbind(instance_, channel_); }
+  PluginBinding(const ozghub_adapter_type& type, void* instance, const Params& params,
+                std::shared_ptr<ControlLock> control)
+      : type_(type), instance_(instance), params_(params), control_(std::move(control)) {}
+  ~PluginBinding() override {
+    std::lock_guard lock(control_->mutex);
+    type_.unbind(instance_, channel_);
+  }
   PluginBinding(const PluginBinding&) = delete;
   PluginBinding& operator=(const PluginBinding&) = delete;
 
@@ -63,35 +76,54 @@ class PluginBinding final : public ChannelBinding {
   void* instance_;
   void* channel_ = nullptr;
   CParams params_;
+  std::shared_ptr<ControlLock> control_;
 };
 
 class PluginAdapter final : public Adapter {
  public:
   PluginAdapter(const ozghub_adapter_type& type, void* instance, std::string label)
       : type_(type), instance_(instance), label_(std::move(label)) {}
-  ~PluginAdapter() override { type_.destroy(instance_); }
+  ~PluginAdapter() override {
+    std::lock_guard lock(control_->mutex);
+    type_.destroy(instance_);
+  }
   PluginAdapter(const PluginAdapter&) = delete;
   PluginAdapter& operator=(const PluginAdapter&) = delete;
 
   Result<std::shared_ptr<const ChannelBinding>> bind(const ChannelContext& channel) override {
-    auto binding = std::make_shared<PluginBinding>(type_, instance_, channel.params);
-    ozghub_office_info office{sizeof(ozghub_office_info), channel.office.id.c_str(),
-                              channel.office.name.c_str(), channel.recipient != nullptr ? 1 : 0};
-    char error[OZGHUB_ERROR_CAPACITY] = {};
-    void* handle = nullptr;
-    std::int32_t rc =
-        type_.bind(instance_, &office, binding->params(), &handle, error, sizeof(error));
-    error[sizeof(error) - 1] = '\0';
-    if (rc != OZGHUB_OK) {
-      // The plugin keeps nothing for a refused channel; a handle it stored anyway is released.
+    try {
+      auto binding = std::make_shared<PluginBinding>(type_, instance_, channel.params, control_);
+      ozghub_office_info office{sizeof(ozghub_office_info), channel.office.id.c_str(),
+                                channel.office.name.c_str(), channel.recipient != nullptr ? 1 : 0};
+      char error[OZGHUB_ERROR_CAPACITY] = {};
+      void* handle = nullptr;
+      std::int32_t rc = OZGHUB_ERROR;
+      {
+        std::lock_guard lock(control_->mutex);
+        rc = type_.bind(instance_, &office, binding->params(), &handle, error, sizeof(error));
+      }
+      error[sizeof(error) - 1] = '\0';
+      // A handle the plugin stored even for a refused channel is released with the binding.
       binding->set_channel(handle);
-      return Status::invalid_argument(label_ + ": " + (error[0] ? error : "channel refused"));
+      if (rc != OZGHUB_OK) {
+        return Status::invalid_argument(label_ + ": " + (error[0] ? error : "channel refused"));
+      }
+      return std::shared_ptr<const ChannelBinding>(std::move(binding));
+    } catch (const std::exception&) {
+      return Status::internal(label_ + ": out of memory binding a channel");
     }
-    binding->set_channel(handle);
-    return std::shared_ptr<const ChannelBinding>(std::move(binding));
   }
 
   DeliveryResult deliver(const DeliveryRequest& request) noexcept override {
+    try {
+      return deliver_view(request);
+    } catch (const std::exception&) {
+      return DeliveryResult::retry_later("out of memory preparing the delivery");
+    }
+  }
+
+ private:
+  DeliveryResult deliver_view(const DeliveryRequest& request) {
     const auto* binding = dynamic_cast<const PluginBinding*>(request.binding);
     if (binding == nullptr) return DeliveryResult::retry_later("channel is not bound");
     const Application& app = request.case_.app;
@@ -129,12 +161,13 @@ class PluginAdapter final : public Adapter {
                                   sizeof(error)};
     type_.deliver(instance_, binding->channel(), &view, &result);
     error[sizeof(error) - 1] = '\0';
-    return to_result(result);
+    return to_result(result, error);
   }
 
- private:
-  static DeliveryResult to_result(const ozghub_delivery_result& r) {
-    std::string error = r.error;
+  // `error` is the host's own buffer: the text is read from there, never through the result's
+  // pointer, which the plugin might have pointed elsewhere (or at NULL).
+  static DeliveryResult to_result(const ozghub_delivery_result& r, const char* error_buffer) {
+    std::string error = error_buffer;
     std::optional<std::chrono::milliseconds> after;
     if (r.retry_after_ms >= 0) after = std::chrono::milliseconds(r.retry_after_ms);
     switch (r.outcome) {
@@ -153,6 +186,7 @@ class PluginAdapter final : public Adapter {
   const ozghub_adapter_type& type_;
   void* instance_;
   std::string label_;
+  std::shared_ptr<ControlLock> control_ = std::make_shared<ControlLock>();
 };
 
 const char* or_empty(const char* s) { return s == nullptr ? "" : s; }
@@ -254,7 +288,7 @@ Result<std::vector<ParamSpec>> convert_param_specs(const ozghub_adapter_type& ty
   for (std::size_t i = 0; i < type.param_count; ++i) {
     const ozghub_param_spec* p = type.params[i];
     std::string where = "type '" + tname + "', key #" + std::to_string(i + 1);
-    if (p == nullptr || p->struct_size < sizeof(ozghub_param_spec)) {
+    if (p == nullptr || p->struct_size < kParamSpecV1Size) {
       return Status::invalid_argument(where + ": missing or truncated parameter spec");
     }
     if (p->name == nullptr || p->name[0] == '\0') {
@@ -307,7 +341,7 @@ Result<std::vector<ParamSpec>> convert_param_specs(const ozghub_adapter_type& ty
 
 Result<AdapterType> make_plugin_type(const ozghub_adapter_type& type, const ozghub_host_api* host,
                                      const std::string& library) {
-  if (type.struct_size < sizeof(ozghub_adapter_type)) {
+  if (type.struct_size < kAdapterTypeV1Size) {
     return Status::invalid_argument("an adapter type table is truncated (struct_size " +
                                     std::to_string(type.struct_size) + ")");
   }

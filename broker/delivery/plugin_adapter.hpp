@@ -8,12 +8,24 @@
 // shutdown order guarantees (routing snapshots go before the adapter map).
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "delivery/adapter.hpp"
 #include "ozghub/adapter_abi.h"
 
 namespace ozghub::delivery {
+
+// The sizes of the plugin-written structs as ABI version 1 first defined them. Within a version
+// fields are only appended, so a plugin built with a later header of the same version passes a
+// larger struct_size; the host accepts anything at least this large and reads only these
+// fields. Pinned to the last version-1 field: never change them when fields are appended.
+inline constexpr std::size_t kPluginV1Size =
+    offsetof(ozghub_plugin, type_count) + sizeof(ozghub_plugin::type_count);
+inline constexpr std::size_t kAdapterTypeV1Size =
+    offsetof(ozghub_adapter_type, destroy) + sizeof(ozghub_adapter_type::destroy);
+inline constexpr std::size_t kParamSpecV1Size =
+    offsetof(ozghub_param_spec, description) + sizeof(ozghub_param_spec::description);
 
 // Converts a plugin's declared schema; errors name the type and the key.
 Result<std::vector<ParamSpec>> convert_param_specs(const ozghub_adapter_type& type);

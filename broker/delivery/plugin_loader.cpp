@@ -65,7 +65,7 @@ Status load_one(const std::string& directory, const std::string& name, AdapterRe
         ", but this ozg-hub provides ABI version " + std::to_string(OZGHUB_ADAPTER_ABI_VERSION) +
         "; rebuild it against the adapter SDK of this release");
   }
-  if (plugin->struct_size < sizeof(ozghub_plugin)) {
+  if (plugin->struct_size < kPluginV1Size) {
     return Status::invalid_argument(name + ": its plugin table is truncated");
   }
   if (plugin->type_count == 0 || plugin->types == nullptr) {

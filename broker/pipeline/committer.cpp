@@ -60,7 +60,7 @@ void Committer::commit_batch(std::vector<PendingCase>& batch) {
   std::vector<store::CommitItem> items(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     items[i].case_ = batch[i].case_.get();
-    items[i].channel_adapters = batch[i].channel_adapters;
+    items[i].channels = batch[i].channels;
   }
   Status s = store_.commit(items, now_ms());
   if (!s.is_ok()) {
@@ -78,12 +78,13 @@ void Committer::commit_batch(std::vector<PendingCase>& batch) {
     if (items[i].duplicate) {
       log::info("case.duplicate", {{"case", v.case_number}});
     } else {
-      for (std::size_t ch = 0; ch < p.channel_adapters.size(); ++ch) {
+      for (std::size_t ch = 0; ch < p.channels.size(); ++ch) {
         store::OutboxEntry e;
         e.case_number = p.case_->case_number;
         e.channel = static_cast<std::uint16_t>(ch);
         e.office_id = p.case_->office_id;
-        e.adapter = p.channel_adapters[ch];
+        e.adapter = p.channels[ch].adapter;
+        e.channel_key = p.channels[ch].key;
         deliveries_.push({std::move(e), p.case_});
       }
     }

@@ -29,8 +29,8 @@ namespace ozghub::pipeline {
 
 struct PendingCase {
   std::shared_ptr<Case> case_;  // office_id and app set
-  // The adapter instance of each of the office's channels (empty for a resend accepted before).
-  std::vector<std::string> channel_adapters;
+  // Each of the office's channels (empty for a resend accepted before).
+  std::vector<store::ChannelRef> channels;
   std::shared_ptr<Origin> origin;
   std::uint64_t id = 0;  // the origin's id for this submission
 };

@@ -66,7 +66,7 @@ OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& v
       return std::nullopt;
     }
     p.case_ = std::move(c);
-    p.channel_adapters.clear();
+    p.channels.clear();
     return std::move(p);
   };
 
@@ -87,8 +87,10 @@ OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& v
   c->office_id = office.id;
 
   p.case_ = std::move(c);
-  p.channel_adapters.reserve(office.channels.size());
-  for (const auto& ch : office.channels) p.channel_adapters.push_back(ch.adapter);
+  if (auto bound = snapshot->channels.find(office.id); bound != snapshot->channels.end()) {
+    p.channels.reserve(bound->second.size());
+    for (const auto& ch : bound->second) p.channels.push_back({ch.slot->name, ch.key});
+  }
   return p;
 }
 

@@ -1,6 +1,20 @@
 #include "pipeline/routing_state.hpp"
 
 namespace ozghub::pipeline {
+namespace {
+
+std::string channel_key(const std::string& adapter, const delivery::Params& params) {
+  std::string text = adapter;
+  for (const auto& [k, v] : params.all()) {
+    text.push_back('\0');
+    text += k;
+    text.push_back('=');
+    text += v;
+  }
+  return crypto::sha256_hex(text).substr(0, 16);
+}
+
+}  // namespace
 
 Result<std::shared_ptr<const RoutingSnapshot>> RoutingSnapshot::load(
     const std::string& path, delivery::AdapterMap& adapters) {
@@ -42,8 +56,15 @@ Result<std::shared_ptr<const RoutingSnapshot>> RoutingSnapshot::make(
       BoundChannel b;
       b.slot = slot->second.get();
       b.params = std::move(*params);
+      b.key = channel_key(ch.adapter, b.params);
       delivery::ChannelContext ctx{office, snap->recipient(office.id), b.params};
-      auto binding = b.slot->adapter->bind(ctx);
+      // bind() must not throw; a reload on the signal thread must survive one that does.
+      Result<std::shared_ptr<const delivery::ChannelBinding>> binding =
+          Status::internal("bind failed with an exception");
+      try {
+        binding = b.slot->adapter->bind(ctx);
+      } catch (const std::exception&) {
+      }
       if (!binding) {
         errors += "\n  office " + office.id + " (" + (ch.origin.empty() ? "channel" : ch.origin) +
                   "): adapter " + ch.adapter + ": " + binding.status().message();

@@ -20,6 +20,9 @@ namespace ozghub::pipeline {
 struct BoundChannel {
   delivery::AdapterSlot* slot = nullptr;  // points into the daemon's AdapterMap
   delivery::Params params;                // instance params with the channel's merged over them
+  // Identifies this channel's configuration (adapter instance and merged parameters): a
+  // delivery committed for it finds it again after a reload that reorders the office's channels.
+  std::string key;
   std::shared_ptr<const delivery::ChannelBinding> binding;
 };
 
@@ -57,8 +60,12 @@ class RoutingState {
     return current_;
   }
   void set(std::shared_ptr<const RoutingSnapshot> s) {
-    std::lock_guard lock(mutex_);
-    current_ = std::move(s);
+    {
+      std::lock_guard lock(mutex_);
+      current_.swap(s);
+    }
+    // `s` now holds the old snapshot: when this was its last reference, its bindings (compiled
+    // stylesheets, plugin channels) are released here, outside the lock that get() takes.
   }
 
  private:

@@ -26,7 +26,7 @@ Status from_rocks(const rocksdb::Status& s, const std::string& what) {
 
 // Entry value: u8 version (1), i32 attempts, i64 due_ms (native order, as the rest of the
 // record is only read by this build's machine type), u8 length + office_id, u8 length + adapter,
-// last_error (the rest).
+// u8 length + channel_key, last_error (the rest).
 constexpr std::uint8_t kEntryVersion = 1;
 
 void append_short(std::string& v, const std::string& s) {
@@ -51,6 +51,7 @@ std::string encode_entry(const OutboxEntry& e) {
   v.append(reinterpret_cast<const char*>(&e.due_ms), sizeof e.due_ms);
   append_short(v, e.office_id);
   append_short(v, e.adapter);
+  append_short(v, e.channel_key);
   v.append(e.last_error);
   return v;
 }
@@ -67,7 +68,10 @@ bool decode_entry(std::string_view key, std::string_view value, OutboxEntry& e) 
   std::memcpy(&e.attempts, value.data(), sizeof e.attempts);
   std::memcpy(&e.due_ms, value.data() + sizeof e.attempts, sizeof e.due_ms);
   value.remove_prefix(sizeof e.attempts + sizeof e.due_ms);
-  if (!read_short(value, e.office_id) || !read_short(value, e.adapter)) return false;
+  if (!read_short(value, e.office_id) || !read_short(value, e.adapter) ||
+      !read_short(value, e.channel_key)) {
+    return false;
+  }
   e.last_error.assign(value);
   return true;
 }
@@ -176,8 +180,9 @@ Status Store::commit(std::span<CommitItem> items, std::int64_t now_ms) {
     batch.Put(idempotency_, keys[i], it.case_->case_number);
     OutboxEntry e;
     e.office_id = it.case_->office_id;
-    for (std::size_t ch = 0; ch < it.channel_adapters.size(); ++ch) {
-      e.adapter = it.channel_adapters[ch];
+    for (std::size_t ch = 0; ch < it.channels.size(); ++ch) {
+      e.adapter = it.channels[ch].adapter;
+      e.channel_key = it.channels[ch].key;
       batch.Put(outbox_, outbox_key(it.case_->case_number, static_cast<std::uint16_t>(ch)),
                 encode_entry(e));
     }

@@ -33,11 +33,17 @@ class ColumnFamilyHandle;
 
 namespace ozghub::store {
 
+// One of the office's channels as a delivery is committed for it.
+struct ChannelRef {
+  std::string adapter;  // the adapter instance
+  std::string key;      // identifies the channel's configuration (pipeline::BoundChannel::key)
+};
+
 struct CommitItem {
   // in
   Case* case_ = nullptr;  // office_id and app set; case_number is filled in
-  // The adapter instance of each of the office's channels: one outbox entry per channel.
-  std::span<const std::string> channel_adapters;
+  // Each of the office's channels: one outbox entry per channel.
+  std::span<const ChannelRef> channels;
   // out
   // (sender, message_id) was committed before: case_number and office_id are the old ones
   bool duplicate = false;
@@ -48,6 +54,7 @@ struct OutboxEntry {
   std::uint16_t channel = 0;  // index into the office's channels at commit time
   std::string office_id;
   std::string adapter;        // the channel's adapter instance at commit time
+  std::string channel_key;    // the channel's configuration at commit time (ChannelRef::key)
   std::int32_t attempts = 0;  // attempts made so far
   std::int64_t due_ms = 0;    // when to try next (0: now); for a dead letter: when it died
   std::string last_error;     // free of personal data

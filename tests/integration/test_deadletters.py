@@ -69,6 +69,8 @@ class DeadLetters(unittest.TestCase):
         return json.loads(r.stdout)["dead_letters"]
 
     def test_list_show_replay_and_purge(self):
+        with urllib.request.urlopen(f"http://{self.hub.admin}/readyz", timeout=10) as r:
+            self.assertEqual(r.status, 200)
         self.submit(2)
         self.hub.wait_for_cases("amt-mit-ausfall", 2)  # the working channel delivered both
         self.wait_dead(2)

@@ -31,10 +31,10 @@ class AdminApiTest : public ::testing::Test {
     c.app.area_id = "150860140140";
     c.app.xml = "<antrag><name>Erika Mustermann</name></antrag>";
     c.app.attachments = {{"Ausweis_Mustermann.pdf", "application/pdf", "%PDF"}};
-    std::vector<std::string> adapters = {"mail"};
+    std::vector<store::ChannelRef> channels = {{"mail", "k"}};
     std::vector<store::CommitItem> items(1);
     items[0].case_ = &c;
-    items[0].channel_adapters = adapters;
+    items[0].channels = channels;
     EXPECT_TRUE(store_->commit(items, 1795420800000).is_ok());
     store::OutboxEntry e;
     e.case_number = c.case_number;
@@ -62,8 +62,13 @@ class AdminApiTest : public ::testing::Test {
   int n_ = 0;
 };
 
-TEST_F(AdminApiTest, LivezAndMetrics) {
+TEST_F(AdminApiTest, LivezReadyzAndMetrics) {
   EXPECT_EQ(call("GET", "/livez").status, 200);
+  EXPECT_EQ(call("GET", "/readyz").status, 503);
+  api_->set_ready(true);
+  EXPECT_EQ(call("GET", "/readyz").status, 200);
+  api_->set_ready(false);
+  EXPECT_EQ(call("GET", "/readyz").status, 503);
   auto m = call("GET", "/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("ozghub_dead_letters 0"), std::string::npos) << m.body;

@@ -1,5 +1,6 @@
 #include "delivery/delivery_host.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -26,6 +27,7 @@ struct Scripted final : Adapter {
       cv.wait(lock, [&] { return !held; });
       last_budget_ms = r.remaining_ms();
       attempts.push_back(r.attempt);
+      targets.push_back(r.params.get("to"));
     }
     auto result = answer ? answer(r) : DeliveryResult::delivered();
     if (result.outcome == Outcome::kDelivered) ++delivered;
@@ -47,6 +49,7 @@ struct Scripted final : Adapter {
   int entered = 0;
   std::int64_t last_budget_ms = 0;
   std::vector<int> attempts;
+  std::vector<std::string> targets;  // the channel's `to` of each attempt
   std::atomic<int> delivered{0};
   std::function<DeliveryResult(const DeliveryRequest&)> answer;
 };
@@ -58,6 +61,15 @@ class DeliveryHostTest : public ::testing::Test {
     ASSERT_OK(s);
     store_ = std::move(*s);
     type_.name = "scripted";
+    type_.params = {{"to",
+                     ParamSpec::Kind::kString,
+                     ParamSpec::Scope::kChannel,
+                     false,
+                     "",
+                     {},
+                     0,
+                     0,
+                     "where to"}};
     for (const char* name : {"slow", "fast"}) {
       auto slot = std::make_unique<AdapterSlot>();
       slot->name = name;
@@ -69,19 +81,7 @@ class DeliveryHostTest : public ::testing::Test {
       slot->adapter = std::move(adapter);
       adapters_.emplace(name, std::move(slot));
     }
-    routing::AreaDirectory areas;
-    areas.add("15", "Sachsen-Anhalt");
-    routing::Office office;
-    office.id = "amt";
-    office.name = "Amt";
-    office.channels.resize(2);
-    office.channels[0].adapter = "slow";
-    office.channels[1].adapter = "fast";
-    auto directory = routing::RoutingDirectory::build(areas, {office}, {{"*", "15", "amt", 0}});
-    ASSERT_OK(directory);
-    auto snap = pipeline::RoutingSnapshot::make(*directory, adapters_);
-    ASSERT_OK(snap);
-    routing_.set(*snap);
+    use_channels({{"slow", ""}, {"fast", ""}});
     config::RetryPolicy retry;
     retry.max_attempts = 3;
     retry.initial_backoff = 1ms;
@@ -95,9 +95,30 @@ class DeliveryHostTest : public ::testing::Test {
     if (host_) host_->stop();
   }
 
-  // Commits `n` cases for office amt (channels slow, fast) and hands them to the host.
+  // Office amt gets these channels: (adapter, `to`). Like a routing reload.
+  void use_channels(const std::vector<std::pair<std::string, std::string>>& channels) {
+    routing::AreaDirectory areas;
+    areas.add("15", "Sachsen-Anhalt");
+    routing::Office office;
+    office.id = "amt";
+    office.name = "Amt";
+    for (const auto& [adapter, to] : channels) {
+      auto& ch = office.channels.emplace_back();
+      ch.adapter = adapter;
+      if (!to.empty()) ch.params["to"] = to;
+    }
+    auto directory = routing::RoutingDirectory::build(areas, {office}, {{"*", "15", "amt", 0}});
+    ASSERT_OK(directory);
+    auto snap = pipeline::RoutingSnapshot::make(*directory, adapters_);
+    ASSERT_OK(snap);
+    routing_.set(*snap);
+  }
+
+  // Commits `n` cases for office amt on its current channels and hands them to the host.
   void commit(int n) {
-    const std::vector<std::string> adapters = {"slow", "fast"};
+    std::vector<store::ChannelRef> channels;
+    for (const auto& b : routing_.get()->channels.at("amt"))
+      channels.push_back({b.slot->name, b.key});
     for (int i = 0; i < n; ++i) {
       auto c = std::make_shared<Case>();
       c->office_id = "amt";
@@ -105,14 +126,15 @@ class DeliveryHostTest : public ::testing::Test {
       c->app.message_id = "m-" + std::to_string(next_++);
       std::vector<store::CommitItem> items(1);
       items[0].case_ = c.get();
-      items[0].channel_adapters = adapters;
+      items[0].channels = channels;
       ASSERT_OK(store_->commit(items, 1795420800000));
-      for (std::uint16_t ch = 0; ch < 2; ++ch) {
+      for (std::uint16_t ch = 0; ch < channels.size(); ++ch) {
         store::OutboxEntry e;
         e.case_number = c->case_number;
         e.channel = ch;
         e.office_id = "amt";
-        e.adapter = adapters[ch];
+        e.adapter = channels[ch].adapter;
+        e.channel_key = channels[ch].key;
         host_->push({std::move(e), c});
       }
     }
@@ -203,13 +225,13 @@ TEST_F(DeliveryHostTest, TheAdapterGetsTheInstanceDeadlineAndReplayRunsAgain) {
 }
 
 TEST_F(DeliveryHostTest, RecoveryRoutesStoredDeliveriesToTheirLanesAndParksUnknownAdapters) {
-  const std::vector<std::string> adapters = {"fast", "gone"};
+  const std::vector<store::ChannelRef> adapters = {{"fast", "x"}, {"gone", "y"}};
   Case c;
   c.office_id = "amt";
   c.app.message_id = "m-x";
   std::vector<store::CommitItem> items(1);
   items[0].case_ = &c;
-  items[0].channel_adapters = adapters;
+  items[0].channels = adapters;
   ASSERT_OK(store_->commit(items, 1795420800000));
   auto n = host_->recover();
   ASSERT_OK(n);
@@ -221,6 +243,37 @@ TEST_F(DeliveryHostTest, RecoveryRoutesStoredDeliveriesToTheirLanesAndParksUnkno
   ASSERT_EQ(dead->size(), 1u);
   EXPECT_EQ((*dead)[0].adapter, "gone");
   EXPECT_EQ((*dead)[0].last_error, "adapter instance 'gone' is not configured");
+}
+
+TEST_F(DeliveryHostTest, AReloadThatReordersAnOfficesChannelsDoesNotSwapTheirDeliveries) {
+  // Two mailboxes of one office on the same adapter instance; committed in this order ...
+  use_channels({{"fast", "a@amt"}, {"fast", "b@amt"}, {"slow", ""}});
+  commit(3);
+  // ... and delivered after a reload that swapped them.
+  use_channels({{"fast", "b@amt"}, {"fast", "a@amt"}, {"slow", ""}});
+  host_->start();
+  ASSERT_TRUE(eventually([&] { return fast_->delivered == 6; }));
+  std::vector<std::string> targets = fast_->targets;
+  std::sort(targets.begin(), targets.end());
+  EXPECT_EQ(targets,
+            (std::vector<std::string>{"a@amt", "a@amt", "a@amt", "b@amt", "b@amt", "b@amt"}));
+  ASSERT_TRUE(eventually([&] { return count(false) == 0; }));
+}
+
+TEST_F(DeliveryHostTest, AChangedChannelIsFoundWhenUniqueAndNeverGuessedWhenNot) {
+  use_channels({{"fast", "a@amt"}, {"fast", "b@amt"}, {"slow", "old@amt"}});
+  commit(1);
+  // slow's only channel moved to another mailbox: that is where it goes now. fast's two
+  // mailboxes both changed: no way to tell which is which, so those deliveries wait and, out
+  // of attempts, become dead letters for an operator.
+  use_channels({{"fast", "c@amt"}, {"fast", "d@amt"}, {"slow", "new@amt"}});
+  host_->start();
+  ASSERT_TRUE(eventually([&] { return count(true) == 2; }));
+  EXPECT_EQ(slow_->targets, (std::vector<std::string>{"new@amt"}));
+  EXPECT_TRUE(fast_->targets.empty());
+  auto dead = host_->dead_letters();
+  ASSERT_OK(dead);
+  EXPECT_NE((*dead)[0].last_error.find("no longer unambiguous"), std::string::npos);
 }
 
 }  // namespace

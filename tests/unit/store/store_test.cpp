@@ -14,13 +14,13 @@ using ozghub::testing::TempDir;
 constexpr std::int64_t kNov23 = 1795420800000;  // 2026-11-23T08:00:00Z
 
 // One outbox entry per adapter name.
-const std::vector<std::string> kOneChannel = {"transfer"};
-const std::vector<std::string> kTwoChannels = {"transfer", "mail"};
+const std::vector<ChannelRef> kOneChannel = {{"transfer", "k0"}};
+const std::vector<ChannelRef> kTwoChannels = {{"transfer", "k0"}, {"mail", "k1"}};
 
 CommitItem item(Case* c, std::size_t channels = 1) {
   CommitItem i;
   i.case_ = c;
-  i.channel_adapters = channels == 2 ? kTwoChannels : kOneChannel;
+  i.channels = channels == 2 ? kTwoChannels : kOneChannel;
   return i;
 }
 
@@ -114,6 +114,7 @@ TEST(Store, CommitAssignsCaseNumbersAndCreatesOutboxEntries) {
   EXPECT_EQ(outbox[1].adapter, "mail");
   EXPECT_EQ(outbox[1].channel, 1);
   EXPECT_EQ(outbox[1].office_id, "moeckern-buergeramt");
+  EXPECT_EQ(outbox[1].channel_key, "k1");
   EXPECT_EQ(outbox[2].case_number, b.case_number);
   auto loaded = (*store)->load_case(a.case_number);
   ASSERT_OK(loaded);

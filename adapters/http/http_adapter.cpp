@@ -32,14 +32,6 @@ struct Exchange {
   std::size_t body_bytes = 0;
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
 extern "C" std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
   const std::size_t n = size * count;
   auto* ex = static_cast<Exchange*>(user);

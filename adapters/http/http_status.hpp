@@ -19,6 +19,9 @@
 
 namespace ozghub::adapters::http {
 
+// `s` without leading blanks and trailing blanks and line ends (a header value, curl's texts).
+std::string_view trim(std::string_view s);
+
 // The longest wait a Retry-After may ask for; longer values are cut to this (the host applies
 // the same ceiling; it honours a Retry-After beyond its own retry.max_backoff_ms).
 inline constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(24);

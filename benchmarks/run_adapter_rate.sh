@@ -10,6 +10,8 @@
 #   ADAPTER=smtp MODE=notification COUNT=10000 ./benchmarks/run_adapter_rate.sh
 #   ADAPTER=smtp MODE=smime COUNT=10000 ./benchmarks/run_adapter_rate.sh  # encrypted for the office
 #   ADAPTER=transfer_dir COUNT=10000 ./benchmarks/run_adapter_rate.sh
+#   ADAPTER=plugin COUNT=10000 ./benchmarks/run_adapter_rate.sh   # the xfall_container example,
+#                                      built against the SDK installed into a temporary prefix
 # Other knobs: CONCURRENCY (adapter instance, default 16), WINDOW (default 500).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +33,7 @@ cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / t}'
 AUTISTA=$PWD/adapters/http/profiles/autista-sample
 TEMPLATE=$PWD/schemas/ozg-antrag/example-antrag.xml
 CERT=""
+PLUGINS=""
 case "$ADAPTER" in
   http)
     PORT=$(free_port)
@@ -55,7 +58,17 @@ case "$ADAPTER" in
     INSTANCE="type: transfer_dir
     root: $WORK/transfer"
     PARAMS="" ;;
-  *) echo "ADAPTER must be http, smtp or transfer_dir" >&2; exit 2 ;;
+  plugin)
+    cmake -S . -B "$WORK/sdk-build" -DOZGHUB_SDK_ONLY=ON >/dev/null
+    cmake --install "$WORK/sdk-build" --prefix "$WORK/sdk" >/dev/null
+    cmake -S adapters/examples/xfall_container -B "$WORK/plugin" -DCMAKE_PREFIX_PATH="$WORK/sdk" \
+      -DXFALL_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$WORK/plugin" >/dev/null
+    PLUGINS="plugins: { directory: $WORK/plugin, load: [libozghub_xfall_container.so] }"
+    INSTANCE="type: xfall_container
+    root: $WORK/xfall"
+    PARAMS="" ;;
+  *) echo "ADAPTER must be http, smtp, transfer_dir or plugin" >&2; exit 2 ;;
 esac
 if [ -n "$SINK" ]; then
   for _ in $(seq 1 100); do grep -q "sink ready" "$WORK/sink.out" 2>/dev/null && break; sleep 0.1; done
@@ -83,6 +96,7 @@ schemas:
     xsd: $PWD/schemas/ozg-antrag/ozg-antrag-1.0.xsd
 routing:
   directory: $WORK/routing.yaml
+$PLUGINS
 adapters:
   bench:
     $INSTANCE

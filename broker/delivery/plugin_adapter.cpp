@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "common/log.hpp"
+#include "ozghub/adapter_params_view.hpp"
 
 namespace ozghub::delivery {
 namespace {
@@ -25,28 +26,6 @@ ozghub_bytes bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-// A Params as the C view: the arrays point into `values`, so the object must not move.
-class CParams {
- public:
-  explicit CParams(Params values) : values_(std::move(values)) {
-    items_.reserve(values_.all().size());
-    for (const auto& [k, v] : values_.all()) {
-      items_.push_back({sizeof(ozghub_param), k.c_str(), v.c_str()});
-    }
-    for (const auto& i : items_) ptrs_.push_back(&i);
-    view_ = {sizeof(ozghub_params), ptrs_.data(), ptrs_.size()};
-  }
-  CParams(const CParams&) = delete;
-  CParams& operator=(const CParams&) = delete;
-  const ozghub_params* view() const { return &view_; }
-
- private:
-  Params values_;
-  std::vector<ozghub_param> items_;
-  std::vector<const ozghub_param*> ptrs_;
-  ozghub_params view_{};
-};
-
 // The ABI promises a plugin that create, bind, unbind and destroy of an instance run one at a
 // time. bind runs on the thread that loads the routing directory, but a binding is released
 // (unbind) wherever the last delivery holding its routing snapshot ends: this lock serialises
@@ -59,7 +38,7 @@ class PluginBinding final : public ChannelBinding {
  public:
   PluginBinding(const ozghub_adapter_type& type, void* instance, const Params& params,
                 std::shared_ptr<ControlLock> control)
-      : type_(type), instance_(instance), params_(params), control_(std::move(control)) {}
+      : type_(type), instance_(instance), params_(params.all()), control_(std::move(control)) {}
   ~PluginBinding() override {
     std::lock_guard lock(control_->mutex);
     type_.unbind(instance_, channel_);
@@ -75,7 +54,7 @@ class PluginBinding final : public ChannelBinding {
   const ozghub_adapter_type& type_;
   void* instance_;
   void* channel_ = nullptr;
-  CParams params_;
+  abi::ParamsView params_;
   std::shared_ptr<ControlLock> control_;
 };
 
@@ -361,7 +340,7 @@ Result<AdapterType> make_plugin_type(const ozghub_adapter_type& type, const ozgh
   const ozghub_adapter_type* tp = &type;
   std::string label = library + " type '" + t.name + "'";
   t.create = [tp, host, label](const Params& params) -> Result<std::unique_ptr<Adapter>> {
-    CParams c(params);
+    abi::ParamsView c(params.all());
     char error[OZGHUB_ERROR_CAPACITY] = {};
     void* instance = nullptr;
     std::int32_t rc = tp->create(c.view(), host, &instance, error, sizeof(error));

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "ozghub/adapter_abi.h"
+#include "ozghub/adapter_params_view.hpp"
 
 namespace ozghub::testkit {
 
@@ -124,27 +125,6 @@ using ParamValues = std::map<std::string, std::string>;
 
 namespace detail {
 
-// Parameter values as the C view; the arrays point into the object, which must not move.
-class CParams {
- public:
-  explicit CParams(ParamValues values) : values_(std::move(values)) {
-    for (const auto& kv : values_) {
-      items_.push_back({sizeof(ozghub_param), kv.first.c_str(), kv.second.c_str()});
-    }
-    for (const auto& i : items_) ptrs_.push_back(&i);
-    view_ = {sizeof(ozghub_params), ptrs_.data(), ptrs_.size()};
-  }
-  CParams(const CParams&) = delete;
-  CParams& operator=(const CParams&) = delete;
-  const ozghub_params* view() const { return &view_; }
-
- private:
-  ParamValues values_;
-  std::vector<ozghub_param> items_;
-  std::vector<const ozghub_param*> ptrs_;
-  ozghub_params view_{};
-};
-
 struct Context {
   bool has_certificate = false;
 };
@@ -164,12 +144,12 @@ class TestChannel {
   friend class TestInstance;
   TestChannel(const ozghub_adapter_type* type, void* instance, OfficeSpec office,
               ParamValues params)
-      : type_(type), instance_(instance), office_(std::move(office)), params_(std::move(params)) {}
+      : type_(type), instance_(instance), office_(std::move(office)), params_(params) {}
   const ozghub_adapter_type* type_;
   void* instance_;
   void* handle_ = nullptr;
   OfficeSpec office_;
-  detail::CParams params_;
+  abi::ParamsView params_;
 };
 
 class TestInstance {
@@ -275,7 +255,7 @@ class FakeHost {
     const ozghub_adapter_type& t = type(type_name);
     ParamValues values = validate(t, params, false, {});
     std::unique_ptr<TestInstance> inst(new TestInstance(*this, &t, values));
-    detail::CParams c(values);
+    abi::ParamsView c(values);
     char error[OZGHUB_ERROR_CAPACITY] = {0};
     if (t.create(c.view(), &api_, &inst->instance_, error, sizeof(error)) != OZGHUB_OK) {
       error[sizeof(error) - 1] = '\0';

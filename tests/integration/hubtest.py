@@ -131,6 +131,12 @@ retry: {retry}
             except subprocess.TimeoutExpired:
                 self.kill()
                 raise AssertionError("hub did not stop within 30 s of SIGTERM")
+            self._reap()
+            # A clean shutdown exits 0; under the sanitizer build a leak or an error found at
+            # exit makes it non-zero.
+            if self.proc.returncode != 0:
+                raise AssertionError(f"hub exited with {self.proc.returncode} after SIGTERM:\n"
+                                     + "".join(self.log[-30:]))
         self._reap()
 
     def kill(self):

@@ -33,7 +33,7 @@ add_library(OzgHub::AdapterTestKit ALIAS ozghub_adapter_testkit)
 
 set(OZGHUB_SDK_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/OzgHubAdapterSdk)
 install(FILES ${OZGHUB_SDK_INCLUDE_DIR}/ozghub/adapter_abi.h
-              ${OZGHUB_SDK_INCLUDE_DIR}/ozghub/adapter_params_view.hpp
+              ${OZGHUB_SDK_INCLUDE_DIR}/ozghub/adapter_host_views.hpp
               ${OZGHUB_SDK_INCLUDE_DIR}/ozghub/adapter_sdk.hpp
               ${OZGHUB_SDK_INCLUDE_DIR}/ozghub/adapter_testkit.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ozghub COMPONENT adapter_sdk)

@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "common/log.hpp"
-#include "ozghub/adapter_params_view.hpp"
+#include "ozghub/adapter_host_views.hpp"
 
 namespace ozghub::delivery {
 namespace {
@@ -22,9 +22,7 @@ void copy_text(char* buf, std::size_t cap, std::string_view text) {
   buf[n] = '\0';
 }
 
-ozghub_bytes bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
+using abi::bytes;
 
 // The ABI promises a plugin that create, bind, unbind and destroy of an instance run one at a
 // time. bind runs on the thread that loads the routing directory, but a binding is released
@@ -106,15 +104,7 @@ class PluginAdapter final : public Adapter {
     const auto* binding = dynamic_cast<const PluginBinding*>(request.binding);
     if (binding == nullptr) return DeliveryResult::retry_later("channel is not bound");
     const Application& app = request.case_.app;
-    std::vector<ozghub_attachment_view> atts;
-    std::vector<const ozghub_attachment_view*> att_ptrs;
-    atts.reserve(app.attachments.size());
-    att_ptrs.reserve(app.attachments.size());
-    for (const auto& a : app.attachments) {
-      atts.push_back(
-          {sizeof(ozghub_attachment_view), bytes(a.name), bytes(a.content_type), bytes(a.data)});
-      att_ptrs.push_back(&atts.back());
-    }
+    const abi::AttachmentsView attachments(app.attachments);
     DeliverContext context{request.recipient};
     ozghub_delivery_view view{};
     view.struct_size = sizeof(view);
@@ -127,8 +117,8 @@ class PluginAdapter final : public Adapter {
     view.office_id = bytes(request.office.id);
     view.received_at_ms = app.received_at_ms;
     view.xml = bytes(app.xml);
-    view.attachments = att_ptrs.data();
-    view.attachment_count = att_ptrs.size();
+    view.attachments = attachments.data();
+    view.attachment_count = attachments.size();
     view.attempt = request.attempt;
     view.remaining_ms = request.remaining_ms();
     view.has_certificate = request.recipient != nullptr ? 1 : 0;

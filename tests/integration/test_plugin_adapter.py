@@ -59,7 +59,7 @@ class PluginAdapter(unittest.TestCase):
                   "OzgHubAdapterSdkTargets.cmake"):
             self.assertTrue(os.path.isfile(os.path.join(cmake_dir, f)), f)
         self.assertEqual(sorted(os.listdir(os.path.join(self.prefix, "include", "ozghub"))),
-                         ["adapter_abi.h", "adapter_params_view.hpp", "adapter_sdk.hpp",
+                         ["adapter_abi.h", "adapter_host_views.hpp", "adapter_sdk.hpp",
                           "adapter_testkit.hpp"])
 
     def test_example_passes_its_own_tests(self):

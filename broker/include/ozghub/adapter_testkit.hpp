@@ -42,7 +42,7 @@
 #include <vector>
 
 #include "ozghub/adapter_abi.h"
-#include "ozghub/adapter_params_view.hpp"
+#include "ozghub/adapter_host_views.hpp"
 
 namespace ozghub::testkit {
 
@@ -419,16 +419,8 @@ inline std::unique_ptr<TestChannel> TestInstance::bind(const OfficeSpec& office,
 
 inline DeliveryOutcome TestInstance::deliver(const TestChannel& channel,
                                              const SampleDelivery& d) const {
-  auto b = [](const std::string& s) {
-    return ozghub_bytes{reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-  };
-  std::vector<ozghub_attachment_view> atts;
-  std::vector<const ozghub_attachment_view*> ptrs;
-  atts.reserve(d.attachments_.size());
-  for (const auto& a : d.attachments_) {
-    atts.push_back({sizeof(ozghub_attachment_view), b(a.name), b(a.content_type), b(a.data)});
-    ptrs.push_back(&atts.back());
-  }
+  const auto b = [](const std::string& s) { return abi::bytes(s); };
+  const abi::AttachmentsView attachments(d.attachments_);
   detail::Context ctx{channel.office_.has_certificate};
   ozghub_delivery_view v{};
   v.struct_size = sizeof(v);
@@ -441,8 +433,8 @@ inline DeliveryOutcome TestInstance::deliver(const TestChannel& channel,
   v.office_id = b(channel.office_.id);
   v.received_at_ms = d.received_at_ms_;
   v.xml = b(d.xml_);
-  v.attachments = ptrs.data();
-  v.attachment_count = ptrs.size();
+  v.attachments = attachments.data();
+  v.attachment_count = attachments.size();
   v.attempt = d.attempt_;
   v.remaining_ms = d.remaining_ms_;
   v.has_certificate = channel.office_.has_certificate ? 1 : 0;

@@ -89,6 +89,7 @@ responsibilities:
 YAML
 cat > "$WORK/ozg-hub.yaml" <<YAML
 listen: "127.0.0.1:0"
+amqp: { dev_mode: true }  # plaintext ANONYMOUS: a local benchmark
 admin: { listen: "127.0.0.1:0" }
 data_dir: $WORK/data
 schemas:

@@ -20,6 +20,7 @@ if [ "$ENCRYPT" = 1 ]; then AREA=150860140140; SERVICE=99085001000000; else AREA
 
 cat > "$WORK/ozg-hub.yaml" <<YAML
 listen: "127.0.0.1:0"
+amqp: { dev_mode: true }  # plaintext ANONYMOUS: a local benchmark
 data_dir: $WORK/data
 schemas:
   - namespace: "urn:ozg-hub:schema:antrag:1.0"

@@ -5,12 +5,17 @@ Used by the demo and by the integration tests. It sends applications to the hub'
 the error condition and its description. Optionally it attaches a dynamic receiving link and asks
 for receipts (reply_to), which it collects too.
 
+Connections: `amqp://HOST:PORT` (the hub's plaintext port, dev_mode only) or `amqps://HOST:PORT`
+with a `Tls` (the CA that signed the hub's certificate, and for SASL EXTERNAL a client
+certificate and key); `mechs` restricts the SASL mechanisms the client may use (e.g. "PLAIN"),
+`user`/`password` are for PLAIN.
+
 Run it under /usr/bin/python3: that is the interpreter Debian's python3-qpid-proton is for.
 """
 
 import uuid
 
-from proton import Message, symbol
+from proton import Message, SSLDomain, symbol
 from proton.handlers import MessagingHandler
 from proton.reactor import Container
 
@@ -53,10 +58,45 @@ def application_message(xml, area_id, service_id, message_id=None, attachments=N
     return msg
 
 
+class Tls:
+    """Client-side TLS: the CA file to verify the hub with, optionally a client certificate.
+
+    `hostname` is the name the hub's certificate must carry (Proton checks DNS names, not IP
+    addresses); by default the URL's host.
+    """
+
+    def __init__(self, ca, cert=None, key=None, hostname=None):
+        self.ca = ca
+        self.cert = cert
+        self.key = key
+        self.hostname = hostname
+
+    def domain(self):
+        d = SSLDomain(SSLDomain.MODE_CLIENT)
+        d.set_trusted_ca_db(self.ca)
+        d.set_peer_authentication(SSLDomain.VERIFY_PEER_NAME, self.ca)
+        if self.cert:
+            d.set_credentials(self.cert, self.key, None)
+        return d
+
+
 class _Submitter(MessagingHandler):
-    def __init__(self, url, messages, receipts, timeout):
+    def __init__(self, url, messages, receipts, timeout, tls=None, mechs=None, user=None,
+                 password=None, address="applications"):
         super().__init__(auto_accept=True)
         self.url = url
+        # A refused login is an answer, not a reason to try again.
+        self.connect_options = {"reconnect": False}
+        if tls is not None:
+            self.connect_options["ssl_domain"] = tls.domain()
+            if tls.hostname:
+                self.connect_options["virtual_host"] = tls.hostname
+        if mechs is not None:
+            self.connect_options["allowed_mechs"] = mechs
+        if user is not None:
+            self.connect_options["user"] = user
+            self.connect_options["password"] = password
+        self.address = address
         self.messages = list(messages)
         self.want_receipts = receipts
         self.timeout = timeout
@@ -72,11 +112,11 @@ class _Submitter(MessagingHandler):
 
     def on_start(self, event):
         self.timer = event.container.schedule(self.timeout, self)
-        self.conn = event.container.connect(self.url)
+        self.conn = event.container.connect(self.url, **self.connect_options)
         if self.want_receipts:
             self.receiver = event.container.create_receiver(self.conn, None, dynamic=True)
         else:
-            self.sender = event.container.create_sender(self.conn, "applications")
+            self.sender = event.container.create_sender(self.conn, self.address)
 
     def on_timer_task(self, event):
         self.error = "timed out after %ss with %d of %d settled" % (
@@ -86,7 +126,7 @@ class _Submitter(MessagingHandler):
     def on_link_opened(self, event):
         if self.receiver is not None and event.receiver == self.receiver and self.sender is None:
             self.reply_to = event.receiver.remote_source.address
-            self.sender = event.container.create_sender(self.conn, "applications")
+            self.sender = event.container.create_sender(self.conn, self.address)
 
     def on_sendable(self, event):
         while event.sender.credit > 0 and self.next < len(self.messages):
@@ -141,7 +181,16 @@ class _Submitter(MessagingHandler):
 
     def on_transport_error(self, event):
         cond = event.transport.condition
-        self.error = "transport error: %s" % (cond.description if cond else "unknown")
+        self.error = self.error or "transport error: %s %s" % (
+            cond.name if cond else "", cond.description if cond else "unknown")
+        self.timer.cancel()
+
+    def on_connection_error(self, event):
+        cond = event.connection.remote_condition
+        self.error = "connection error: %s %s" % (cond.name, cond.description) if cond else \
+            "connection error"
+        self.timer.cancel()
+        event.connection.close()
 
     def on_link_error(self, event):
         cond = event.link.remote_condition
@@ -149,12 +198,15 @@ class _Submitter(MessagingHandler):
         event.connection.close()
 
 
-def submit(url, messages, receipts=False, timeout=60):
+def submit(url, messages, receipts=False, timeout=60, tls=None, mechs=None, user=None,
+           password=None, address="applications"):
     """Sends `messages` over one connection and returns (outcomes, receipts).
 
-    Raises RuntimeError when the connection fails or not everything is settled in time.
+    Raises RuntimeError when the connection fails (e.g. the login is refused) or not everything
+    is settled in time.
     """
-    handler = _Submitter(url, messages, receipts, timeout)
+    handler = _Submitter(url, messages, receipts, timeout, tls=tls, mechs=mechs, user=user,
+                         password=password, address=address)
     Container(handler).run()
     if handler.error and handler.settled < len(handler.messages):
         raise RuntimeError(handler.error)

@@ -21,6 +21,7 @@ enum class Condition {
   kTooLarge,
   kUnknownArea,
   kNoResponsibleOffice,
+  kUnauthorized,  // the authenticated sender may not submit this service
   kInternalError,
 };
 
@@ -45,6 +46,8 @@ constexpr std::string_view condition_symbol(Condition c) {
       return "ozg:unknown-area";
     case Condition::kNoResponsibleOffice:
       return "ozg:no-responsible-office";
+    case Condition::kUnauthorized:
+      return "amqp:unauthorized-access";
     case Condition::kInternalError:
       return "amqp:internal-error";
   }
@@ -72,6 +75,8 @@ constexpr std::string_view condition_label(Condition c) {
       return "unknown_area";
     case Condition::kNoResponsibleOffice:
       return "no_responsible_office";
+    case Condition::kUnauthorized:
+      return "unauthorized";
     case Condition::kInternalError:
       return "internal_error";
   }

@@ -1,6 +1,9 @@
 #include "config/config.hpp"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 
 #include <filesystem>
 #include <fstream>
@@ -9,10 +12,14 @@
 #include <sstream>
 #include <type_traits>
 
+#include "crypto/key_strength.hpp"
+
 namespace ozghub::config {
 
 const char* const kEmbeddedDefaults = R"yaml(# ozg-hub embedded defaults: the demo setup.
 listen: "0.0.0.0:5672"
+amqp:
+  dev_mode: true  # plaintext and ANONYMOUS: a demo, not a production setup
 data_dir: ozg-hub-data
 schemas:
   - namespace: "urn:ozg-hub:schema:antrag:1.0"
@@ -235,14 +242,198 @@ void parse_plugins(Reader& r, const YAML::Node& n, Config& c) {
   }
 }
 
+// A list of scalars (or one scalar) into `out`; false after reporting an error.
+bool read_list(Reader& r, const YAML::Node& n, const std::string& key,
+               std::vector<std::string>& out) {
+  out.clear();
+  if (n.IsScalar()) {
+    out.push_back(n.Scalar());
+    return true;
+  }
+  if (!n.IsSequence()) {
+    r.error(n, key + " must be a list");
+    return false;
+  }
+  for (const auto& e : n) {
+    if (!e.IsScalar()) {
+      r.error(e, key + " must be a list of strings");
+      return false;
+    }
+    out.push_back(e.Scalar());
+  }
+  return true;
+}
+
+void require_readable(Reader& r, const YAML::Node& at, const std::string& key,
+                      const std::string& file) {
+  if (!file.empty() && ::access(file.c_str(), R_OK) != 0) {
+    r.error(at, key + ": cannot read " + file);
+  }
+}
+
+void parse_tls(Reader& r, const YAML::Node& n, AmqpTls& t) {
+  r.check_keys(n, "amqp.tls",
+               {"listen", "certificate", "key", "client_ca"});
+  if (!n.IsMap()) return;
+  t.enabled = true;
+  t.origin = r.origin(n);
+  parse_host_port(r, n["listen"], "amqp.tls.listen", "0.0.0.0:5671", t.host, t.port);
+  r.read(n, "certificate", t.certificate, "amqp.tls");
+  r.read(n, "key", t.key, "amqp.tls");
+  r.read(n, "client_ca", t.client_ca, "amqp.tls");
+  t.certificate = r.path(t.certificate);
+  t.key = r.path(t.key);
+  t.client_ca = r.path(t.client_ca);
+  if (t.certificate.empty() || t.key.empty()) {
+    r.error(n, "amqp.tls needs 'certificate' and 'key'");
+  } else if (std::string e = crypto::check_server_key(t.certificate, t.key); !e.empty()) {
+    r.error(n["key"], "amqp.tls.key: " + e);
+  }
+  require_readable(r, n["client_ca"], "amqp.tls.client_ca", t.client_ca);
+}
+
+void parse_amqp(Reader& r, const YAML::Node& n, AmqpSecurity& a) {
+  if (!n.IsDefined()) return;
+  r.check_keys(n, "amqp", {"dev_mode", "tls", "sasl"});
+  if (!n.IsMap()) return;
+  r.read(n, "dev_mode", a.dev_mode, "amqp");
+  if (auto t = n["tls"]; t.IsDefined()) parse_tls(r, t, a.tls);
+  auto sasl = n["sasl"];
+  if (!sasl.IsDefined()) return;
+  r.check_keys(sasl, "amqp.sasl", {"mechanisms", "password_file"});
+  if (!sasl.IsMap()) return;
+  r.read(sasl, "password_file", a.password_file, "amqp.sasl");
+  a.password_file = r.path(a.password_file);
+  if (auto m = sasl["mechanisms"]; m.IsDefined()) {
+    std::vector<std::string> mechs;
+    if (read_list(r, m, "amqp.sasl.mechanisms", mechs)) {
+      a.external = a.plain = false;
+      for (const auto& mech : mechs) {
+        if (mech == "EXTERNAL") {
+          a.external = true;
+        } else if (mech == "PLAIN") {
+          a.plain = true;
+        } else {
+          r.error(m, "amqp.sasl.mechanisms: '" + mech +
+                         "' is not EXTERNAL or PLAIN (ANONYMOUS comes only with amqp.dev_mode)");
+        }
+      }
+    }
+    if (!a.tls.enabled && (a.external || a.plain)) {
+      r.error(m, "amqp.sasl.mechanisms: EXTERNAL and PLAIN need amqp.tls (PLAIN never travels "
+                 "in plaintext)");
+    }
+  }
+  if (a.plain && a.password_file.empty()) {
+    r.error(sasl, "amqp.sasl: PLAIN needs password_file");
+  }
+  require_readable(r, sasl["password_file"], "amqp.sasl.password_file", a.password_file);
+  if (a.tls.enabled && a.external && a.tls.client_ca.empty()) {
+    r.error(sasl, "amqp.sasl: EXTERNAL needs amqp.tls.client_ca (or mechanisms: [PLAIN])");
+  }
+}
+
+bool is_leika_key(const std::string& s) {
+  return s.size() == 14 && std::all_of(s.begin(), s.end(), [](char ch) {
+           return ch >= '0' && ch <= '9';
+         });
+}
+
+void parse_sender(Reader& r, const YAML::Node& e, const AmqpSecurity& a, SenderEntry& s) {
+  r.check_keys(e, "senders[]",
+               {"name", "certificate_subject", "plain_user", "addresses", "services"});
+  if (!e.IsMap()) return;
+  s.origin = r.origin(e);
+  r.read(e, "name", s.name, "senders[]");
+  r.read(e, "certificate_subject", s.certificate_subject, "senders[]");
+  r.read(e, "plain_user", s.plain_user, "senders[]");
+  if (s.name.empty()) r.error(e, "senders[] needs a 'name'");
+  if (s.certificate_subject.empty() && s.plain_user.empty()) {
+    r.error(e, "senders[] '" + s.name + "' needs certificate_subject or plain_user");
+  }
+  if (!s.certificate_subject.empty() && !(a.tls.enabled && a.external)) {
+    r.error(e["certificate_subject"],
+            "senders[] '" + s.name + "': certificate_subject needs SASL EXTERNAL over amqp.tls");
+  }
+  if (!s.plain_user.empty() && !a.plain) {
+    r.error(e["plain_user"], "senders[] '" + s.name + "': plain_user needs SASL PLAIN");
+  }
+  if (auto n = e["addresses"]; n.IsDefined() && read_list(r, n, "senders[].addresses",
+                                                          s.addresses)) {
+    for (const auto& address : s.addresses) {
+      if (address != "applications") {
+        r.error(n, "senders[].addresses: unknown address '" + address +
+                       "' (the hub receives on 'applications')");
+      }
+    }
+  }
+  auto services = e["services"];
+  if (!services.IsDefined()) {
+    r.error(e, "senders[] '" + s.name + "' needs 'services': a list of LeiKa keys, or \"*\"");
+  } else if (services.IsScalar() && services.Scalar() == "*") {
+    s.all_services = true;
+  } else if (read_list(r, services, "senders[].services", s.services)) {
+    for (const auto& key : s.services) {
+      if (!is_leika_key(key)) {
+        r.error(services, "senders[].services: '" + key + "' is not a 14-digit LeiKa key");
+      }
+    }
+  }
+}
+
+void parse_senders(Reader& r, const YAML::Node& n, Config& c) {
+  if (!n.IsDefined()) return;
+  if (!n.IsSequence()) {
+    r.error(n, "senders must be a list of {name, certificate_subject/plain_user, services}");
+    return;
+  }
+  std::set<std::string> names;
+  std::set<std::string> subjects;
+  std::set<std::string> users;
+  for (const auto& e : n) {
+    SenderEntry s;
+    parse_sender(r, e, c.amqp, s);
+    if (!s.name.empty() && !names.insert(s.name).second) {
+      r.error(e, "senders[]: the name '" + s.name + "' is used twice");
+    }
+    if (!s.certificate_subject.empty() && !subjects.insert(s.certificate_subject).second) {
+      r.error(e, "senders[]: the certificate_subject of '" + s.name + "' is used twice");
+    }
+    if (!s.plain_user.empty() && !users.insert(s.plain_user).second) {
+      r.error(e, "senders[]: the plain_user of '" + s.name + "' is used twice");
+    }
+    c.senders.push_back(std::move(s));
+  }
+}
+
+// Combinations that would leave the hub open, or closed to everyone.
+void check_login(Reader& r, const YAML::Node& root, const Config& c) {
+  if (c.amqp.dev_mode) return;
+  if (!c.amqp.tls.enabled) {
+    r.error(root, "amqp.tls is required unless amqp.dev_mode is true: without TLS nobody can "
+                  "log in (PLAIN and EXTERNAL need TLS, ANONYMOUS needs dev_mode)");
+  } else if (c.senders.empty()) {
+    r.error(root, "senders is empty: nobody may submit (add an entry per portal, or set "
+                  "amqp.dev_mode for a test setup)");
+  }
+  if (root["listen"].IsDefined()) {
+    r.error(root["listen"], "listen is the plaintext port, opened only with amqp.dev_mode; "
+                            "amqps listens on amqp.tls.listen");
+  }
+}
+
 Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck& check) {
   Config c;
   if (root.IsNull() || !root.IsDefined()) return c;
   r.check_keys(root, "the top level",
-               {"listen", "admin", "data_dir", "schemas", "routing", "adapters", "plugins",
-                "limits", "workers", "delivery_threads", "commit", "retry", "log_level"});
+               {"listen", "amqp", "senders", "admin", "data_dir", "schemas", "routing",
+                "adapters", "plugins", "limits", "workers", "delivery_threads", "commit", "retry",
+                "log_level"});
   if (!root.IsMap()) return r.status();
   parse_listen(r, root["listen"], c);
+  parse_amqp(r, root["amqp"], c.amqp);
+  parse_senders(r, root["senders"], c);
+  check_login(r, root, c);
   if (auto n = root["admin"]; n.IsDefined()) {
     r.check_keys(n, "admin", {"listen"});
     if (n.IsMap()) {

@@ -67,9 +67,46 @@ struct Admin {
   std::uint16_t port = 9650;       // 0: any free port (logged as admin.listening)
 };
 
+// amqps: the TLS listener. The protocol versions and cipher suites are fixed by the hub (BSI
+// TR-02102-2: TLS 1.2 with ECDHE and AES-GCM, or TLS 1.3), not configurable.
+struct AmqpTls {
+  bool enabled = false;  // true when the file has an `amqp.tls` section
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 5671;
+  std::string certificate;  // PEM chain, the server's certificate first
+  std::string key;          // PEM, unencrypted; RSA of at least 3072 bits or EC of at least 256
+  // PEM CAs. When set, every client must present a certificate chaining to one of them (mutual
+  // TLS; Proton cannot ask for a certificate optionally); SASL EXTERNAL needs it.
+  std::string client_ca;
+  std::string origin;  // "file:line" of the section, for errors found later
+};
+
+// Who may log in and how (SASL), on the listeners above.
+struct AmqpSecurity {
+  // ANONYMOUS login and the plaintext `listen` port. For the demo and tests, never production.
+  bool dev_mode = false;
+  AmqpTls tls;
+  bool external = true;        // SASL EXTERNAL: the client certificate (needs tls.client_ca)
+  bool plain = false;          // SASL PLAIN, over TLS only (needs password_file)
+  std::string password_file;   // "user:crypt-hash" lines (openssl passwd -6, mkpasswd)
+};
+
+// One portal or form server that may submit, and what it may submit.
+struct SenderEntry {
+  std::string name;                 // the authenticated identity (idempotency, manifest)
+  std::string certificate_subject;  // matched after SASL EXTERNAL, e.g. "CN=amt24,O=Amt24,C=DE"
+  std::string plain_user;           // matched after SASL PLAIN
+  std::vector<std::string> addresses{"applications"};  // target addresses it may attach to
+  bool all_services = false;                           // services: "*"
+  std::vector<std::string> services;                   // LeiKa keys it may submit
+  std::string origin;
+};
+
 struct Config {
-  std::string listen_host = "0.0.0.0";
+  std::string listen_host = "0.0.0.0";  // the plaintext listener: dev_mode only
   std::uint16_t listen_port = 5672;
+  AmqpSecurity amqp;
+  std::vector<SenderEntry> senders;
   Admin admin;
   std::string data_dir = "ozg-hub-data";
   std::vector<SchemaEntry> schemas;

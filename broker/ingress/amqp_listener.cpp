@@ -19,6 +19,7 @@
 #include <proton/messaging_handler.hpp>
 #include <proton/receiver.hpp>
 #include <proton/receiver_options.hpp>
+#include <proton/sasl.hpp>
 #include <proton/sender.hpp>
 #include <proton/sender_options.hpp>
 #include <proton/source.hpp>
@@ -29,6 +30,9 @@
 #include <proton/work_queue.hpp>
 
 #include "common/log.hpp"
+#include "ingress/sasl_server.hpp"
+#include "ingress/sender_policy.hpp"
+#include "ingress/tls_server_options.hpp"
 #include "pipeline/outbox.hpp"
 
 namespace ozghub::ingress {
@@ -68,15 +72,32 @@ struct PendingDelivery {
 
 }  // namespace
 
-class AmqpListener::Handler : public proton::messaging_handler, public proton::listen_handler {
+class AmqpListener::Handler : public proton::messaging_handler {
  public:
   Handler(const config::Config& cfg, pipeline::Intake& intake)
-      : config_(cfg), intake_(intake), container_(*this, "ozg-hub") {}
+      : config_(cfg),
+        intake_(intake),
+        policy_(cfg.senders, cfg.amqp.dev_mode),
+        container_(*this, "ozg-hub") {}
 
+  // Listens on the plaintext port (dev_mode only) and on the amqps port (when amqp.tls is set).
   Status run() {
-    std::string addr = config_.listen_host + ":" + std::to_string(config_.listen_port);
+    if (Status s = install_sasl_server(config_.amqp); !s.is_ok()) return s;
     try {
-      container_.listen(addr, static_cast<proton::listen_handler&>(*this));
+      if (config_.amqp.dev_mode) {
+        log::warn("amqp.dev_mode", {{"anonymous", "allowed"}, {"plaintext", "allowed"}});
+        listeners_.push_back(std::make_unique<Listener>(*this, config_.listen_host,
+                                                        config_.listen_port,
+                                                        proton::connection_options(), false));
+      }
+      if (config_.amqp.tls.enabled) {
+        auto tls = make_tls_server_options(config_.amqp.tls);
+        if (!tls) return tls.status();
+        listeners_.push_back(std::make_unique<Listener>(
+            *this, config_.amqp.tls.host, config_.amqp.tls.port,
+            proton::connection_options().ssl_server_options(*tls), true));
+      }
+      for (auto& l : listeners_) container_.listen(l->address(), *l);
       container_.run();
     } catch (const std::exception& e) {
       return Status::io_error(std::string("AMQP listener: ") + e.what());
@@ -89,24 +110,56 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
     container_.stop();
   }
 
-  // --- listen_handler -----------------------------------------------------------------------
-  void on_open(proton::listener& l) override {
-    log::info("amqp.listening",
-              {{"address", config_.listen_host + ":" + std::to_string(l.port())}});
-    schedule_tick();
-  }
-  void on_error(proton::listener&, const std::string& what) override {
-    listen_error_ = "cannot listen on " + config_.listen_host + ":" +
-                    std::to_string(config_.listen_port) + ": " + what;
-    log::error("amqp.listen_failed", {{"error", what}});
-    container_.stop();
-  }
+  // --- listeners ------------------------------------------------------------------------------
+  // One per port; the amqps one applies its TLS options to each connection it accepts.
+  class Listener : public proton::listen_handler {
+   public:
+    Listener(Handler& h, std::string host, std::uint16_t port, proton::connection_options opts,
+             bool tls)
+        : handler_(h), host_(std::move(host)), port_(port), options_(std::move(opts)), tls_(tls) {}
+    std::string address() const { return host_ + ":" + std::to_string(port_); }
+    proton::connection_options on_accept(proton::listener&) override { return options_; }
+    void on_open(proton::listener& l) override {
+      log::info("amqp.listening", {{"address", host_ + ":" + std::to_string(l.port())},
+                                   {"tls", tls_ ? "true" : "false"}});
+      if (!handler_.ticking_) {
+        handler_.ticking_ = true;
+        handler_.schedule_tick();
+      }
+    }
+    void on_error(proton::listener&, const std::string& what) override {
+      handler_.listen_error_ = "cannot listen on " + address() + ": " + what;
+      log::error("amqp.listen_failed", {{"error", what}});
+      handler_.container_.stop();
+    }
+
+   private:
+    Handler& handler_;
+    std::string host_;
+    std::uint16_t port_;
+    proton::connection_options options_;
+    bool tls_;
+  };
 
   // --- connections ----------------------------------------------------------------------------
   class Connection;
 
+  // The login is done (SASL ran before the AMQP open): map it to a sender entry or refuse.
   void on_connection_open(proton::connection& c) override {
+    const std::string mechanism = c.transport().sasl().mech();
+    auto login = policy_.login(mechanism, c.user());
+    if (!login.allowed) {
+      log::warn("amqp.login_refused", {{"mechanism", mechanism}, {"reason", login.reason}});
+      c.open();
+      c.close(proton::error_condition("amqp:unauthorized-access",
+                                      "this login is not a sender of this hub"));
+      return;
+    }
+    if (login.grant) {
+      log::info("amqp.login", {{"sender", login.grant->name()}, {"mechanism", mechanism}});
+    }
     auto conn = std::make_shared<Connection>(*this, c);
+    conn->grant = std::move(login.grant);
     connections_[c] = conn;
     c.open();
   }
@@ -114,7 +167,15 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
   void on_transport_close(proton::transport& t) override { forget(t.connection()); }
 
   void on_receiver_open(proton::receiver& r) override {
-    if (r.target().dynamic() || r.target().address() != kApplicationsAddress) {
+    auto* conn = find(r.connection());
+    const std::string address = r.target().address();
+    if (conn == nullptr || (conn->grant && !conn->grant->may_attach(address))) {
+      r.open();
+      r.close(proton::error_condition(
+          "amqp:unauthorized-access", "this sender may not send to '" + address + "'"));
+      return;
+    }
+    if (r.target().dynamic() || address != kApplicationsAddress) {
       r.open();
       r.close(proton::error_condition(
           "amqp:not-found", "unknown target address '" + r.target().address() +
@@ -167,7 +228,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
     pipeline::Submission s;
     s.origin = conn;
     s.id = id;
-    s.authenticated_sender = authenticated_sender(d.connection());
+    s.grant = conn->grant;
     s.received_at_ms = pipeline::now_ms();
     s.message = std::move(m);
     intake_.submit(std::move(s));
@@ -262,6 +323,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
     }
 
     std::uint64_t next_id = 1;
+    std::shared_ptr<const SenderGrant> grant;  // null: anonymous (dev_mode)
     std::map<std::uint64_t, PendingDelivery> pending;
     std::map<std::string, std::pair<proton::sender, std::deque<proton::message>>> receipt_links;
 
@@ -293,11 +355,6 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
       }
     }
     connections_.erase(it);
-  }
-
-  static std::string authenticated_sender(const proton::connection& c) {
-    std::string user = c.user();
-    return user == "anonymous" ? std::string() : user;
   }
 
   // Grants credit to links below their window while the pipeline has room.
@@ -360,7 +417,10 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
 
   const config::Config& config_;
   pipeline::Intake& intake_;
+  SenderPolicy policy_;
   proton::container container_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  bool ticking_ = false;
   std::string listen_error_;
   std::map<proton::connection, std::shared_ptr<Connection>> connections_;
   std::map<proton::receiver, std::int64_t> links_;  // receiver -> unsettled deliveries

@@ -21,6 +21,7 @@
 
 #include "config/config.hpp"
 #include "ingress/message_decoder.hpp"
+#include "ingress/sender_policy.hpp"
 #include "pipeline/committer.hpp"
 #include "pipeline/routing_state.hpp"
 #include "pipeline/verdict.hpp"
@@ -32,7 +33,9 @@ struct Submission {
   std::shared_ptr<Origin> origin;
   std::uint64_t id = 0;
   proton::message message;
-  std::string authenticated_sender;  // empty when the connection is anonymous
+  // The connection's sender entry; null when it is anonymous (dev_mode). Its name is the
+  // authenticated identity; it decides which services the message may be for.
+  std::shared_ptr<const ingress::SenderGrant> grant;
   std::int64_t received_at_ms = 0;
 };
 

@@ -26,6 +26,8 @@ ANTRAG_NS = "urn:ozg-hub:schema:antrag:1.0"
 MOECKERN = "150860140140"
 PASSPORT = "99085001000000"
 DEMO_CERTS = os.path.join(SOURCE_DIR, "config", "demo-certs")
+DEV_MODE = """listen: "127.0.0.1:0"
+amqp: { dev_mode: true }"""
 
 
 def example_antrag():
@@ -37,8 +39,13 @@ def example_antrag():
 class Hub:
     """One daemon process with its own data directory."""
 
-    def __init__(self, workdir, routing=None, extra_config="", retry=None, extra_adapters=""):
-        """extra_adapters: YAML lines (indented by 2) added under `adapters:` after `transfer`."""
+    def __init__(self, workdir, routing=None, extra_config="", retry=None, extra_adapters="",
+                 amqp=DEV_MODE):
+        """extra_adapters: YAML lines (indented by 2) added under `adapters:` after `transfer`.
+
+        amqp: the `amqp:` section and what goes with it (`listen`, `senders`); by default the
+        plaintext port with ANONYMOUS (dev_mode). With `amqp.tls`, start() also waits for the
+        amqps port (`tls_port`)."""
         self.workdir = workdir
         self.data_dir = os.path.join(workdir, "data")
         self.transfer = os.path.join(workdir, "transfer")
@@ -46,7 +53,7 @@ class Hub:
         routing = routing or os.path.join(SOURCE_DIR, "config", "routing.demo.yaml")
         retry = retry or "{ max_attempts: 3, initial_backoff_ms: 50, max_backoff_ms: 200 }"
         with open(self.config_path, "w", encoding="utf-8") as f:
-            f.write(f"""listen: "127.0.0.1:0"
+            f.write(f"""{amqp}
 admin: {{ listen: "127.0.0.1:0" }}
 data_dir: {self.data_dir}
 schemas:
@@ -64,11 +71,15 @@ retry: {retry}
 """)
         self.proc = None
         self.port = None
+        self.tls_port = None
+        self.want_plain = "dev_mode: true" in amqp
+        self.want_tls = "tls:" in amqp
         self.log = []
 
     def start(self, timeout=30):
         self.log = []
         self.port = None
+        self.tls_port = None
         self.admin_port = None
         self.proc = subprocess.Popen([BINARY, "--config", self.config_path],
                                      stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -85,13 +96,20 @@ retry: {retry}
                 if event.get("event") == "admin.listening":
                     self.admin_port = int(event["address"].rsplit(":", 1)[1])
                 if event.get("event") == "amqp.listening":
-                    self.port = int(event["address"].rsplit(":", 1)[1])
-                    ready.set()
+                    port = int(event["address"].rsplit(":", 1)[1])
+                    if event.get("tls") == "true":
+                        self.tls_port = port
+                    else:
+                        self.port = port
+                    if ((self.port or not self.want_plain)
+                            and (self.tls_port or not self.want_tls)):
+                        ready.set()
             ready.set()
 
         self.pump = threading.Thread(target=pump, daemon=True)
         self.pump.start()
-        if not ready.wait(timeout) or self.port is None:
+        if (not ready.wait(timeout) or (self.want_plain and self.port is None)
+                or (self.want_tls and self.tls_port is None)):
             self.kill()
             raise RuntimeError("hub did not start:\n" + "".join(self.log))
         return self
@@ -99,6 +117,10 @@ retry: {retry}
     @property
     def url(self):
         return f"amqp://127.0.0.1:{self.port}"
+
+    @property
+    def tls_url(self):
+        return f"amqps://127.0.0.1:{self.tls_port}"
 
     @property
     def admin(self):
@@ -161,8 +183,10 @@ retry: {retry}
                 out.append(e)
         return out
 
-    def submit(self, messages, receipts=False, timeout=60):
-        return ozghub_client.submit(self.url, messages, receipts=receipts, timeout=timeout)
+    def submit(self, messages, receipts=False, timeout=60, **login):
+        """login: tls=ozghub_client.Tls(...) (then over amqps), mechs, user, password, address."""
+        url = self.tls_url if login.get("tls") else self.url
+        return ozghub_client.submit(url, messages, receipts=receipts, timeout=timeout, **login)
 
     def case_dirs(self, office):
         root = os.path.join(self.transfer, office)

@@ -15,12 +15,14 @@ TEST(Config, EmbeddedDefaultsAreValid) {
   EXPECT_EQ(c->adapters[0].type, "transfer_dir");
   EXPECT_EQ(c->adapters[0].params.at("root"), "ozg-hub-data/transfer");
   EXPECT_EQ(c->adapters[0].base_dir, "/srv/hub");  // the adapter registry resolves the path
-  EXPECT_EQ(c->adapters[0].origin, "<defaults>:10");
+  EXPECT_EQ(c->adapters[0].origin, "<defaults>:12");
+  EXPECT_TRUE(c->amqp.dev_mode);
 }
 
 TEST(Config, ReadsEveryKey) {
   auto c = parse(R"(
 listen: "127.0.0.1:0"
+amqp: { dev_mode: true }
 data_dir: /var/lib/ozg-hub
 routing: { directory: routing.yaml }
 adapters: { out: { type: transfer_dir, root: /srv/transfer } }

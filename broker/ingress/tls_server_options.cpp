@@ -1,0 +1,60 @@
+#include "ingress/tls_server_options.hpp"
+
+#include <proton/ssl.h>
+
+#include <exception>
+
+namespace ozghub::ingress {
+
+const char* const kTls12Ciphers =
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256";
+
+namespace {
+
+constexpr char kProtocols[] = "TLSv1.2 TLSv1.3";
+
+// Reads the private `impl_` of proton::ssl_server_options. An explicit instantiation may name a
+// private member ([temp.spec.general]); the friend function hands its pointer out.
+struct ImplMember {
+  friend constexpr auto impl_member(ImplMember);
+};
+template <auto Member>
+struct ExposeImpl {
+  friend constexpr auto impl_member(ImplMember) { return Member; }
+};
+template struct ExposeImpl<&proton::ssl_server_options::impl_>;
+
+pn_ssl_domain_t* domain_of(proton::ssl_server_options& options) {
+  auto* impl = options.*impl_member(ImplMember{});
+  if (impl == nullptr) return nullptr;
+  // Proton's ssl_options_impl: { pn_ssl_domain_t* pn_domain_; int refcount_; }.
+  return *reinterpret_cast<pn_ssl_domain_t**>(impl);
+}
+
+}  // namespace
+
+Result<proton::ssl_server_options> make_tls_server_options(const config::AmqpTls& tls) {
+  try {
+    proton::ssl_certificate cert(tls.certificate, tls.key);
+    proton::ssl_server_options options =
+        tls.client_ca.empty()
+            ? proton::ssl_server_options(cert)
+            : proton::ssl_server_options(cert, tls.client_ca, tls.client_ca,
+                                         proton::ssl::VERIFY_PEER);
+    pn_ssl_domain_t* domain = domain_of(options);
+    if (domain == nullptr) return Status::internal("TLS: Proton created no SSL domain");
+    if (pn_ssl_domain_set_protocols(domain, kProtocols) != 0) {
+      return Status::internal(std::string("TLS: cannot restrict the protocols to ") + kProtocols);
+    }
+    if (pn_ssl_domain_set_ciphers(domain, kTls12Ciphers) != 0) {
+      return Status::internal("TLS: cannot set the cipher suites");
+    }
+    return options;
+  } catch (const std::exception& e) {
+    return Status::invalid_argument(std::string("TLS (amqp.tls at ") + tls.origin +
+                                    "): " + e.what());
+  }
+}
+
+}  // namespace ozghub::ingress

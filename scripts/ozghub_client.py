@@ -82,11 +82,11 @@ class Tls:
 
 class _Submitter(MessagingHandler):
     def __init__(self, url, messages, receipts, timeout, tls=None, mechs=None, user=None,
-                 password=None, address="applications"):
+                 password=None, address="applications", sasl_enabled=True):
         super().__init__(auto_accept=True)
         self.url = url
         # A refused login is an answer, not a reason to try again.
-        self.connect_options = {"reconnect": False}
+        self.connect_options = {"reconnect": False, "sasl_enabled": sasl_enabled}
         if tls is not None:
             self.connect_options["ssl_domain"] = tls.domain()
             if tls.hostname:
@@ -184,6 +184,7 @@ class _Submitter(MessagingHandler):
         self.error = self.error or "transport error: %s %s" % (
             cond.name if cond else "", cond.description if cond else "unknown")
         self.timer.cancel()
+        event.container.stop()  # else the reactor idles on for seconds after a refused login
 
     def on_connection_error(self, event):
         cond = event.connection.remote_condition
@@ -195,18 +196,19 @@ class _Submitter(MessagingHandler):
     def on_link_error(self, event):
         cond = event.link.remote_condition
         self.error = "link error: %s %s" % (cond.name, cond.description) if cond else "link error"
+        self.timer.cancel()
         event.connection.close()
 
 
 def submit(url, messages, receipts=False, timeout=60, tls=None, mechs=None, user=None,
-           password=None, address="applications"):
+           password=None, address="applications", sasl_enabled=True):
     """Sends `messages` over one connection and returns (outcomes, receipts).
 
     Raises RuntimeError when the connection fails (e.g. the login is refused) or not everything
     is settled in time.
     """
     handler = _Submitter(url, messages, receipts, timeout, tls=tls, mechs=mechs, user=user,
-                         password=password, address=address)
+                         password=password, address=address, sasl_enabled=sasl_enabled)
     Container(handler).run()
     if handler.error and handler.settled < len(handler.messages):
         raise RuntimeError(handler.error)

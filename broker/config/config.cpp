@@ -4,7 +4,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -272,8 +271,7 @@ void require_readable(Reader& r, const YAML::Node& at, const std::string& key,
 }
 
 void parse_tls(Reader& r, const YAML::Node& n, AmqpTls& t) {
-  r.check_keys(n, "amqp.tls",
-               {"listen", "certificate", "key", "client_ca"});
+  r.check_keys(n, "amqp.tls", {"listen", "certificate", "key", "client_ca"});
   if (!n.IsMap()) return;
   t.enabled = true;
   t.origin = r.origin(n);
@@ -320,8 +318,9 @@ void parse_amqp(Reader& r, const YAML::Node& n, AmqpSecurity& a) {
       }
     }
     if (!a.tls.enabled && (a.external || a.plain)) {
-      r.error(m, "amqp.sasl.mechanisms: EXTERNAL and PLAIN need amqp.tls (PLAIN never travels "
-                 "in plaintext)");
+      r.error(m,
+              "amqp.sasl.mechanisms: EXTERNAL and PLAIN need amqp.tls (PLAIN never travels "
+              "in plaintext)");
     }
   }
   if (a.plain && a.password_file.empty()) {
@@ -334,9 +333,8 @@ void parse_amqp(Reader& r, const YAML::Node& n, AmqpSecurity& a) {
 }
 
 bool is_leika_key(const std::string& s) {
-  return s.size() == 14 && std::all_of(s.begin(), s.end(), [](char ch) {
-           return ch >= '0' && ch <= '9';
-         });
+  return s.size() == 14 &&
+         std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
 }
 
 void parse_sender(Reader& r, const YAML::Node& e, const AmqpSecurity& a, SenderEntry& s) {
@@ -358,8 +356,8 @@ void parse_sender(Reader& r, const YAML::Node& e, const AmqpSecurity& a, SenderE
   if (!s.plain_user.empty() && !a.plain) {
     r.error(e["plain_user"], "senders[] '" + s.name + "': plain_user needs SASL PLAIN");
   }
-  if (auto n = e["addresses"]; n.IsDefined() && read_list(r, n, "senders[].addresses",
-                                                          s.addresses)) {
+  if (auto n = e["addresses"];
+      n.IsDefined() && read_list(r, n, "senders[].addresses", s.addresses)) {
     for (const auto& address : s.addresses) {
       if (address != "applications") {
         r.error(n, "senders[].addresses: unknown address '" + address +
@@ -410,25 +408,28 @@ void parse_senders(Reader& r, const YAML::Node& n, Config& c) {
 void check_login(Reader& r, const YAML::Node& root, const Config& c) {
   if (c.amqp.dev_mode) return;
   if (!c.amqp.tls.enabled) {
-    r.error(root, "amqp.tls is required unless amqp.dev_mode is true: without TLS nobody can "
-                  "log in (PLAIN and EXTERNAL need TLS, ANONYMOUS needs dev_mode)");
+    r.error(root,
+            "amqp.tls is required unless amqp.dev_mode is true: without TLS nobody can "
+            "log in (PLAIN and EXTERNAL need TLS, ANONYMOUS needs dev_mode)");
   } else if (c.senders.empty()) {
-    r.error(root, "senders is empty: nobody may submit (add an entry per portal, or set "
-                  "amqp.dev_mode for a test setup)");
+    r.error(root,
+            "senders is empty: nobody may submit (add an entry per portal, or set "
+            "amqp.dev_mode for a test setup)");
   }
   if (root["listen"].IsDefined()) {
-    r.error(root["listen"], "listen is the plaintext port, opened only with amqp.dev_mode; "
-                            "amqps listens on amqp.tls.listen");
+    r.error(root["listen"],
+            "listen is the plaintext port, opened only with amqp.dev_mode; "
+            "amqps listens on amqp.tls.listen");
   }
 }
 
 Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck& check) {
   Config c;
   if (root.IsNull() || !root.IsDefined()) return c;
-  r.check_keys(root, "the top level",
-               {"listen", "amqp", "senders", "admin", "data_dir", "schemas", "routing",
-                "adapters", "plugins", "limits", "workers", "delivery_threads", "commit", "retry",
-                "log_level"});
+  r.check_keys(
+      root, "the top level",
+      {"listen", "amqp", "senders", "admin", "data_dir", "schemas", "routing", "adapters",
+       "plugins", "limits", "workers", "delivery_threads", "commit", "retry", "log_level"});
   if (!root.IsMap()) return r.status();
   parse_listen(r, root["listen"], c);
   parse_amqp(r, root["amqp"], c.amqp);

@@ -86,9 +86,9 @@ struct AmqpSecurity {
   // ANONYMOUS login and the plaintext `listen` port. For the demo and tests, never production.
   bool dev_mode = false;
   AmqpTls tls;
-  bool external = true;        // SASL EXTERNAL: the client certificate (needs tls.client_ca)
-  bool plain = false;          // SASL PLAIN, over TLS only (needs password_file)
-  std::string password_file;   // "user:crypt-hash" lines (openssl passwd -6, mkpasswd)
+  bool external = true;       // SASL EXTERNAL: the client certificate (needs tls.client_ca)
+  bool plain = false;         // SASL PLAIN, over TLS only (needs password_file)
+  std::string password_file;  // "user:crypt-hash" lines (openssl passwd -6, mkpasswd)
 };
 
 // One portal or form server that may submit, and what it may submit.

@@ -39,8 +39,8 @@ std::string check_server_key(const std::string& certificate_file, const std::str
     case EVP_PKEY_RSA:
     case EVP_PKEY_RSA_PSS:
       if (bits < kMinRsaBits) {
-        return "the server key is RSA with " + std::to_string(bits) +
-               " bits; at least " + std::to_string(kMinRsaBits) + " are required (BSI TR-02102-2)";
+        return "the server key is RSA with " + std::to_string(bits) + " bits; at least " +
+               std::to_string(kMinRsaBits) + " are required (BSI TR-02102-2)";
       }
       return {};
     case EVP_PKEY_EC:

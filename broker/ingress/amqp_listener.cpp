@@ -86,9 +86,8 @@ class AmqpListener::Handler : public proton::messaging_handler {
     try {
       if (config_.amqp.dev_mode) {
         log::warn("amqp.dev_mode", {{"anonymous", "allowed"}, {"plaintext", "allowed"}});
-        listeners_.push_back(std::make_unique<Listener>(*this, config_.listen_host,
-                                                        config_.listen_port,
-                                                        proton::connection_options(), false));
+        listeners_.push_back(std::make_unique<Listener>(
+            *this, config_.listen_host, config_.listen_port, proton::connection_options(), false));
       }
       if (config_.amqp.tls.enabled) {
         auto tls = make_tls_server_options(config_.amqp.tls);
@@ -114,9 +113,9 @@ class AmqpListener::Handler : public proton::messaging_handler {
   // One per port; the amqps one applies its TLS options to each connection it accepts.
   class Listener : public proton::listen_handler {
    public:
-    Listener(Handler& h, std::string host, std::uint16_t port, proton::connection_options opts,
-             bool tls)
-        : handler_(h), host_(std::move(host)), port_(port), options_(std::move(opts)), tls_(tls) {}
+    Listener(Handler& h, std::string host, std::uint16_t port,
+             const proton::connection_options& opts, bool tls)
+        : handler_(h), host_(std::move(host)), port_(port), options_(opts), tls_(tls) {}
     std::string address() const { return host_ + ":" + std::to_string(port_); }
     proton::connection_options on_accept(proton::listener&) override { return options_; }
     void on_open(proton::listener& l) override {
@@ -171,8 +170,8 @@ class AmqpListener::Handler : public proton::messaging_handler {
     const std::string address = r.target().address();
     if (conn == nullptr || (conn->grant && !conn->grant->may_attach(address))) {
       r.open();
-      r.close(proton::error_condition(
-          "amqp:unauthorized-access", "this sender may not send to '" + address + "'"));
+      r.close(proton::error_condition("amqp:unauthorized-access",
+                                      "this sender may not send to '" + address + "'"));
       return;
     }
     if (r.target().dynamic() || address != kApplicationsAddress) {

@@ -131,10 +131,9 @@ ssize_t max_encrypt_size(pn_transport_t*) { return 0; }
 ssize_t no_layer(pn_transport_t*, pn_bytes_t, pn_bytes_t*) { return 0; }
 
 const pnx_sasl_implementation kImplementation = {
-    free_context,      list_mechanisms,    init_server,       init_client,
-    prepare_write,     process_init,       process_response,  process_mechanisms,
-    process_challenge, process_outcome,    can_encrypt,       max_encrypt_size,
-    no_layer,          no_layer};
+    free_context, list_mechanisms,  init_server,        init_client,       prepare_write,
+    process_init, process_response, process_mechanisms, process_challenge, process_outcome,
+    can_encrypt,  max_encrypt_size, no_layer,           no_layer};
 
 }  // namespace
 
@@ -149,8 +148,9 @@ Result<std::map<std::string, std::string>> load_password_file(const std::string&
     const std::string where = path + ":" + std::to_string(n) + ": ";
     if (colon == 0 || colon == std::string::npos || line.size() < colon + 2 ||
         line[colon + 1] != '$') {
-      return Status::invalid_argument(where + "expected 'user:hash' with a crypt(3) hash such "
-                                              "as `openssl passwd -6` makes");
+      return Status::invalid_argument(where +
+                                      "expected 'user:hash' with a crypt(3) hash such "
+                                      "as `openssl passwd -6` makes");
     }
     if (!out.emplace(line.substr(0, colon), line.substr(colon + 1)).second) {
       return Status::invalid_argument(where + "the user is listed twice");

@@ -38,10 +38,9 @@ Result<proton::ssl_server_options> make_tls_server_options(const config::AmqpTls
   try {
     proton::ssl_certificate cert(tls.certificate, tls.key);
     proton::ssl_server_options options =
-        tls.client_ca.empty()
-            ? proton::ssl_server_options(cert)
-            : proton::ssl_server_options(cert, tls.client_ca, tls.client_ca,
-                                         proton::ssl::VERIFY_PEER);
+        tls.client_ca.empty() ? proton::ssl_server_options(cert)
+                              : proton::ssl_server_options(cert, tls.client_ca, tls.client_ca,
+                                                           proton::ssl::VERIFY_PEER);
     pn_ssl_domain_t* domain = domain_of(options);
     if (domain == nullptr) return Status::internal("TLS: Proton created no SSL domain");
     if (pn_ssl_domain_set_protocols(domain, kProtocols) != 0) {

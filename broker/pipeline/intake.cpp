@@ -47,14 +47,14 @@ void Intake::submit(Submission s) {
 
 OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& validator) const {
   const std::string_view identity = s.grant ? std::string_view(s.grant->name()) : "";
-  auto decoded =
-      ingress::decode_application(s.message, decode_limits_, identity, s.received_at_ms);
+  auto decoded = ingress::decode_application(s.message, decode_limits_, identity, s.received_at_ms);
   if (auto* r = std::get_if<Rejection>(&decoded)) return std::move(*r);
   if (const auto& app = std::get<Application>(decoded);
       s.grant && !s.grant->may_submit(app.service_id)) {
     return Rejection{Condition::kUnauthorized, "the sender '" + s.grant->name() +
                                                    "' may not submit applications for the "
-                                                   "service " + app.service_id};
+                                                   "service " +
+                                                   app.service_id};
   }
   auto c = std::make_shared<Case>();
   c->app = std::move(std::get<Application>(decoded));

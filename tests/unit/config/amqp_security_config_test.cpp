@@ -82,9 +82,10 @@ TEST(AmqpSecurityConfig, NobodyCouldLogIn) {
 }
 
 TEST(AmqpSecurityConfig, SaslNeedsTls) {
-  EXPECT_ERROR("amqp:\n  dev_mode: true\n  sasl: { mechanisms: [PLAIN], password_file: "
-               "demo-passwords }\n",
-               "hub.yaml:3: amqp.sasl.mechanisms: EXTERNAL and PLAIN need amqp.tls");
+  EXPECT_ERROR(
+      "amqp:\n  dev_mode: true\n  sasl: { mechanisms: [PLAIN], password_file: "
+      "demo-passwords }\n",
+      "hub.yaml:3: amqp.sasl.mechanisms: EXTERNAL and PLAIN need amqp.tls");
   EXPECT_ERROR("amqp:\n  dev_mode: true\n  sasl: { mechanisms: [ANONYMOUS] }\n",
                "'ANONYMOUS' is not EXTERNAL or PLAIN");
   EXPECT_ERROR(R"(amqp:
@@ -141,14 +142,15 @@ TEST(AmqpSecurityConfig, SenderEntriesAreChecked) {
     certificate_subject: "CN=a"
     services: "*"
 )");
-  for (const char* want : {"hub.yaml:11: senders[] needs a 'name'",
-                           "hub.yaml:13: senders[] 'b' needs certificate_subject or plain_user",
-                           "hub.yaml:17: senders[].services: '123' is not a 14-digit LeiKa key",
-                           "hub.yaml:18: senders[] 'c' needs 'services'",
-                           "hub.yaml:20: senders[].addresses: unknown address 'elsewhere'",
-                           "hub.yaml:18: senders[]: the name 'c' is used twice",
-                           "hub.yaml:18: senders[]: the plain_user of 'c' is used twice",
-                           "hub.yaml:21: senders[]: the certificate_subject of 'd' is used twice"}) {
+  for (const char* want :
+       {"hub.yaml:11: senders[] needs a 'name'",
+        "hub.yaml:13: senders[] 'b' needs certificate_subject or plain_user",
+        "hub.yaml:17: senders[].services: '123' is not a 14-digit LeiKa key",
+        "hub.yaml:18: senders[] 'c' needs 'services'",
+        "hub.yaml:20: senders[].addresses: unknown address 'elsewhere'",
+        "hub.yaml:18: senders[]: the name 'c' is used twice",
+        "hub.yaml:18: senders[]: the plain_user of 'c' is used twice",
+        "hub.yaml:21: senders[]: the certificate_subject of 'd' is used twice"}) {
     EXPECT_NE(e.find(want), std::string::npos) << want << "\n" << e;
   }
 }

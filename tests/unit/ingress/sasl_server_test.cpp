@@ -24,8 +24,8 @@ TEST(PasswordFile, MatchesCryptHashes) {
 TEST(PasswordFile, Loads) {
   ozghub::testing::TempDir dir;
   auto path = dir.path() / "passwords";
-  ozghub::testing::write_file(path, std::string("# comment\n\nform:") + kSha512 + "\nother:" +
-                                        kSha256 + "\n");
+  ozghub::testing::write_file(
+      path, std::string("# comment\n\nform:") + kSha512 + "\nother:" + kSha256 + "\n");
   auto users = load_password_file(path.string());
   ASSERT_OK(users);
   EXPECT_EQ(users->size(), 2u);

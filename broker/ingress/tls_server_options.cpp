@@ -1,6 +1,7 @@
 #include "ingress/tls_server_options.hpp"
 
 #include <proton/ssl.h>
+#include <proton/version.h>
 
 #include <exception>
 
@@ -24,6 +25,14 @@ struct ExposeImpl {
   friend constexpr auto impl_member(ImplMember) { return Member; }
 };
 template struct ExposeImpl<&proton::ssl_server_options::impl_>;
+
+// The layout below is Proton's, not a promise: a Proton this was not checked with fails the
+// build here instead of misbehaving at run time (re-check cpp/src/ssl_options_impl.hpp, then
+// allow the version; test_amqp_security proves the policy). Checked with Debian 12's 0.37.
+static_assert(PN_VERSION_MAJOR == 0 && PN_VERSION_MINOR == 37,
+              "check proton::ssl_server_options::impl's layout for this Proton version");
+static_assert(sizeof(proton::ssl_server_options) == sizeof(void*),
+              "proton::ssl_server_options is expected to hold only its impl_ pointer");
 
 pn_ssl_domain_t* domain_of(proton::ssl_server_options& options) {
   auto* impl = options.*impl_member(ImplMember{});

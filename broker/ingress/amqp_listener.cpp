@@ -28,6 +28,7 @@
 #include <proton/transport.hpp>
 #include <proton/work_queue.hpp>
 
+#include "common/fault_point.hpp"
 #include "common/log.hpp"
 #include "pipeline/outbox.hpp"
 
@@ -156,6 +157,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
 
   // --- messages ---------------------------------------------------------------------------------
   void on_message(proton::delivery& d, proton::message& m) override {
+    fault::hit(fault::Point::kReceived);
     auto conn_it = connections_.find(d.connection());
     if (conn_it == connections_.end()) return;
     auto& conn = conn_it->second;
@@ -225,6 +227,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
         if (v.accepted) {
           p.delivery.accept();
           if (!p.reply_to.empty()) send_receipt(p, v);
+          fault::hit(fault::Point::kSettled);
         } else {
           reject_with_condition(p.delivery, v.rejection);
         }

@@ -7,10 +7,12 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import tempfile
 import unittest
 
 import crashharness
+from hubtest import BINARY
 
 CYCLES = 24  # every fault point once (11), the rest random kills and random points
 
@@ -68,6 +70,14 @@ class CrashTest(unittest.TestCase):
                                                           "receipt_mismatch", "orphaned_temp")},
                          {"lost": 1, "duplicated": 1, "unexpected": 1, "receipt_mismatch": 1,
                           "orphaned_temp": 1})
+
+    def test_unknown_fault_point_stops_the_daemon_before_it_does_anything(self):
+        hub = crashharness.Hub(self.tmp)
+        p = subprocess.run([BINARY, "--config", hub.config_path], capture_output=True, text=True,
+                           timeout=30, env={**os.environ, "OZGHUB_FAULT": "commit.aftre_sync"})
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("unknown fault point 'commit.aftre_sync'", p.stderr)
+        self.assertFalse(os.path.exists(hub.data_dir))
 
     @staticmethod
     def manifest(folder):

@@ -172,9 +172,9 @@ Status check_existing(const std::string& dir, const Layout& layout) {
   for (const auto& name : names) {
     auto known = std::find_if(layout.cfs.begin(), layout.cfs.end(),
                               [&](const auto& d) { return d.name == name; });
-    cfs.push_back(known != layout.cfs.end() ? *known
-                                            : rocksdb::ColumnFamilyDescriptor(
-                                                  name, rocksdb::ColumnFamilyOptions()));
+    cfs.push_back(known != layout.cfs.end()
+                      ? *known
+                      : rocksdb::ColumnFamilyDescriptor(name, rocksdb::ColumnFamilyOptions()));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -219,8 +219,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
   layout.options.create_if_missing = fresh;
   std::unique_ptr<Store> store(new Store());
   rocksdb::DB* db = nullptr;
-  auto s = rocksdb::DB::Open(rocksdb::DBOptions(layout.options), dir, layout.cfs,
-                             &store->handles_, &db);
+  auto s =
+      rocksdb::DB::Open(rocksdb::DBOptions(layout.options), dir, layout.cfs, &store->handles_, &db);
   if (!s.ok()) {
     if (s.IsCorruption()) return store_damaged(dir, s.ToString());
     return from_rocks(s, "cannot open the store in " + dir);

@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -37,7 +38,7 @@ import time
 from proton.handlers import MessagingHandler
 from proton.reactor import Container
 
-from hubtest import MOECKERN, PASSPORT, Hub, example_antrag
+from hubtest import MOECKERN, PASSPORT, SOURCE_DIR, Hub, example_antrag
 from ozghub_client import application_message
 
 # (area, service) -> the office the demo routing sends it to. Möckern's office has a certificate
@@ -49,21 +50,18 @@ DESTINATIONS = [
 ]
 BLOCKABLE_OFFICE = "sachsen-anhalt-landesverwaltungsamt"
 
-# Every fault point of broker/common/fault_point.cpp. Points that only a failing delivery
-# reaches need the blocked folder.
-FAULT_POINTS = [
-    "ingress.received",
-    "commit.before",
-    "commit.after_sync",
-    "ingress.settled",
-    "delivery.before_adapter",
-    "transfer_dir.temp_written",
-    "transfer_dir.temp_synced",
-    "transfer_dir.renamed",
-    "delivery.before_record_delivered",
-    "delivery.before_record_retry",
-    "delivery.before_dead_letter",
-]
+
+def fault_points():
+    """Every fault point, read from their one list in broker/common/fault_point.cpp."""
+    with open(os.path.join(SOURCE_DIR, "broker", "common", "fault_point.cpp"),
+              encoding="utf-8") as f:
+        source = f.read()
+    table = re.search(r"kNames = \{(.*?)\};", source, re.S)
+    return re.findall(r'"([a-z_.]+)"', table.group(1))
+
+
+FAULT_POINTS = fault_points()
+# Points that only a failing delivery reaches: their cycles block the office folder.
 NEEDS_BLOCKED = {"delivery.before_record_retry", "delivery.before_dead_letter"}
 
 # Few attempts and short backoff: blocked deliveries become dead letters within a cycle.

@@ -17,6 +17,7 @@ void put_raw(const std::string& dir, const std::string& cf, const std::string& k
   std::vector<std::string> names;
   ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  cfs.reserve(names.size());
   for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
@@ -32,7 +33,7 @@ void put_raw(const std::string& dir, const std::string& cf, const std::string& k
 }
 
 std::string fresh_store(const TempDir& tmp) {
-  const std::string dir = (tmp.path() / "store").string();
+  std::string dir = (tmp.path() / "store").string();
   auto store = Store::open(dir);
   EXPECT_TRUE(store.is_ok()) << store.status().message();
   return dir;
@@ -45,8 +46,7 @@ TEST(StoreDamage, MalformedCaseNumberStateRefusesTheOpenWithTheStoreAndWhatToDo)
   auto store = Store::open(dir);
   ASSERT_FALSE(store.is_ok());
   EXPECT_EQ(store.status().code(), Status::Code::kCorruption);
-  EXPECT_NE(store.status().message().find("the store in " + dir + " is damaged"),
-            std::string::npos)
+  EXPECT_NE(store.status().message().find("the store in " + dir + " is damaged"), std::string::npos)
       << store.status().message();
   EXPECT_NE(store.status().message().find("restore the store from the last backup"),
             std::string::npos);

@@ -404,10 +404,15 @@ class CrashRun:
         return report, summary
 
 
+# Points reached once per commit batch, not per message: a cycle's load may be one batch.
+PER_BATCH = {"commit.before", "commit.after_sync"}
+
+
 def schedule(rng, cycles, max_nth=3):
-    """The cycles' kinds: every fault point once, the rest alternating random kills and randomly
-    chosen fault points (random kills first); shuffled."""
-    plan = [(p, rng.randint(1, max_nth)) for p in FAULT_POINTS]
+    """The cycles' kinds: every fault point once (at a hit every cycle reaches), the rest
+    alternating random kills and randomly chosen fault points (random kills first); shuffled."""
+    plan = [(p, 1 if p in PER_BATCH else rng.randint(1, min(max_nth, 10)))
+            for p in FAULT_POINTS]
     for i in range(cycles - len(plan)):
         plan.append((None, 0) if i % 2 == 0 else (rng.choice(FAULT_POINTS),
                                                   rng.randint(1, max_nth)))

@@ -411,11 +411,13 @@ PER_BATCH = {"commit.before", "commit.after_sync"}
 def schedule(rng, cycles, max_nth=3):
     """The cycles' kinds: every fault point once (at a hit every cycle reaches), the rest
     alternating random kills and randomly chosen fault points (random kills first); shuffled."""
-    plan = [(p, 1 if p in PER_BATCH else rng.randint(1, min(max_nth, 10)))
-            for p in FAULT_POINTS]
+    def nth(point, most):
+        return rng.randint(1, 1 if point in PER_BATCH else most)
+
+    plan = [(p, nth(p, min(max_nth, 10))) for p in FAULT_POINTS]
     for i in range(cycles - len(plan)):
-        plan.append((None, 0) if i % 2 == 0 else (rng.choice(FAULT_POINTS),
-                                                  rng.randint(1, max_nth)))
+        point = rng.choice(FAULT_POINTS)
+        plan.append((None, 0) if i % 2 == 0 else (point, nth(point, max_nth)))
     rng.shuffle(plan)
     return plan
 

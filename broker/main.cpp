@@ -169,7 +169,8 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(l.config.data_dir, ec);
   if (ec) return fail("cannot create data_dir " + l.config.data_dir + ": " + ec.message());
-  auto store = store::Store::open((std::filesystem::path(l.config.data_dir) / "store").string());
+  const std::string store_dir = (std::filesystem::path(l.config.data_dir) / "store").string();
+  auto store = store::Store::open(store_dir);
   if (!store) return fail(store.status().message());
 
   pipeline::RoutingState routing;
@@ -178,7 +179,12 @@ int main(int argc, char** argv) {
   delivery::DeliveryMetrics delivery_metrics(*metrics_registry);
   delivery::DeliveryHost delivery(**store, routing, l.adapters, l.config.retry, delivery_metrics);
   auto recovered = delivery.recover();
-  if (!recovered) return fail(recovered.status().message());
+  if (!recovered) {
+    const Status& s = recovered.status();  // kCorruption: a malformed record of ours
+    return fail(s.code() == Status::Code::kCorruption
+                    ? store::damaged_store_message(store_dir, s.message())
+                    : s.message());
+  }
   pipeline::Committer committer(**store, delivery, l.config.commit_max_batch);
   int workers = l.config.workers > 0
                     ? l.config.workers

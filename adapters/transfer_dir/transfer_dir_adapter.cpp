@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/fault_point.hpp"
 #include "common/text.hpp"
 
 namespace ozghub::adapters {
@@ -632,6 +633,7 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
   if (auto e = write_file_at(temp_fd.get(), std::string(kManifestName), manifest, pending)) {
     return retry(*e);
   }
+  fault::hit(fault::Point::kTempWritten);
   if (shared_sync) {
     if (Status synced = group_sync(root, GroupSync::Kind::kFileSystem).sync(); !synced.is_ok()) {
       return DeliveryResult::retry_later("transfer_dir: " + synced.message());
@@ -641,6 +643,7 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
     if (auto e = fsync_dir(temp_fd.get(), "fsync temporary folder")) return retry(*e);
   }
 
+  fault::hit(fault::Point::kTempSynced);
   // RENAME_NOREPLACE: a concurrent delivery of the same case that renamed first wins, and ours
   // is discarded, instead of silently replacing an (empty) folder the office is working on.
   int rc = ::renameat2(office_fd.get(), temp_name.c_str(), office_fd.get(), c.case_number.c_str(),
@@ -655,6 +658,7 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
     return retry({"rename", errno});
   }
   guard.dismiss();
+  fault::hit(fault::Point::kRenamed);
   // Without this the rename may not survive a power cut; a retry then finds the folder in place.
   const std::string office_dir = std::string(root) + "/" + office_id;
   if (Status synced = group_sync(office_dir, GroupSync::Kind::kDirectory).sync(); !synced.is_ok()) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/fault_point.hpp"
 #include "common/log.hpp"
 #include "pipeline/backoff.hpp"
 
@@ -136,6 +137,7 @@ DeliveryResult DeliveryHost::attempt(const store::OutboxEntry& e, const Case& c,
                       snapshot->recipient(office->id),
                       e.attempts + 1,
                       start + lane.slot->timeout};
+  fault::hit(fault::Point::kBeforeAdapter);
   lane.metrics.in_flight->Increment();
   DeliveryResult r = lane.slot->adapter->deliver(req);
   lane.metrics.in_flight->Decrement();
@@ -181,6 +183,7 @@ void DeliveryHost::run_task(pipeline::DeliveryTask task, std::mt19937_64& rng) {
                                    {"adapter", e.adapter},
                                    {"channel", std::to_string(e.channel)},
                                    {"attempts", std::to_string(e.attempts)}});
+      fault::hit(fault::Point::kBeforeRecordDelivered);
       if (Status s = store_.record_delivered(e); !s.is_ok()) {
         log::error("store.record_failed", {{"case", e.case_number}, {"error", s.message()}});
       }
@@ -217,6 +220,7 @@ void DeliveryHost::schedule_retry(store::OutboxEntry e, const DeliveryResult& r,
                                     {"attempts", std::to_string(e.attempts)},
                                     {"retry_in_ms", std::to_string(delay.count())},
                                     {"error", e.last_error}});
+  fault::hit(fault::Point::kBeforeRecordRetry);
   if (Status s = store_.record_retry(e); !s.is_ok()) {
     log::error("store.record_failed", {{"case", e.case_number}, {"error", s.message()}});
   }
@@ -232,6 +236,7 @@ void DeliveryHost::dead_letter(store::OutboxEntry e, std::string error) {
                                     {"attempts", std::to_string(e.attempts)},
                                     {"error", e.last_error}});
   if (Lane* l = lane(e.adapter)) l->metrics.dead_lettered->Increment();
+  fault::hit(fault::Point::kBeforeDeadLetter);
   if (Status s = store_.record_dead_letter(e); !s.is_ok()) {
     log::error("store.record_failed", {{"case", e.case_number}, {"error", s.message()}});
     return;

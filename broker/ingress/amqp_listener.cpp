@@ -29,6 +29,7 @@
 #include <proton/transport.hpp>
 #include <proton/work_queue.hpp>
 
+#include "common/fault_point.hpp"
 #include "common/log.hpp"
 #include "ingress/sasl_server.hpp"
 #include "ingress/sender_policy.hpp"
@@ -216,6 +217,7 @@ class AmqpListener::Handler : public proton::messaging_handler {
 
   // --- messages ---------------------------------------------------------------------------------
   void on_message(proton::delivery& d, proton::message& m) override {
+    fault::hit(fault::Point::kReceived);
     auto conn_it = connections_.find(d.connection());
     if (conn_it == connections_.end()) return;
     auto& conn = conn_it->second;
@@ -285,6 +287,7 @@ class AmqpListener::Handler : public proton::messaging_handler {
         if (v.accepted) {
           p.delivery.accept();
           if (!p.reply_to.empty()) send_receipt(p, v);
+          fault::hit(fault::Point::kSettled);
         } else {
           reject_with_condition(p.delivery, v.rejection);
         }

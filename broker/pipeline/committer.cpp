@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "common/fault_point.hpp"
 #include "common/log.hpp"
 
 namespace ozghub::pipeline {
@@ -62,12 +63,14 @@ void Committer::commit_batch(std::vector<PendingCase>& batch) {
     items[i].case_ = batch[i].case_.get();
     items[i].channels = batch[i].channels;
   }
+  fault::hit(fault::Point::kBeforeCommit);
   Status s = store_.commit(items, now_ms());
   if (!s.is_ok()) {
     // Fail-stop: never acknowledge what may not be on disk, never retry a failed sync.
     log::error("store.commit_failed", {{"error", s.message()}});
     std::abort();
   }
+  fault::hit(fault::Point::kAfterCommit);
   VerdictBatch verdicts;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     PendingCase& p = batch[i];

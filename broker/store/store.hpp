@@ -62,7 +62,12 @@ struct OutboxEntry {
 
 class Store {
  public:
-  // Opens or creates the database in `dir`. A damaged database is refused with its error.
+  // Opens the database in `dir`, or creates it when `dir` is missing or empty. An existing
+  // database is checked first, read-only, without changing a byte: its MANIFEST, the WAL (an
+  // incomplete record at its tail, as a crash leaves it, is fine; damage before that is not)
+  // and the checksum of every block of every SST file. A damaged database (a missing CURRENT
+  // file included) is refused with kCorruption and damaged_store_message(), and logged as
+  // `store.damaged`; nothing is repaired or skipped.
   static Result<std::unique_ptr<Store>> open(const std::string& dir);
   ~Store();
   Store(const Store&) = delete;
@@ -110,6 +115,10 @@ class Store {
   rocksdb::ColumnFamilyHandle* deadletters_ = nullptr;
   CaseNumberGenerator case_numbers_;  // committer thread only
 };
+
+// What an operator reads when the store is damaged: which store, what RocksDB or our own record
+// check found, and what to do (restore from backup; never delete).
+std::string damaged_store_message(const std::string& dir, const std::string& detail);
 
 // Key helpers, exposed for tests.
 std::string outbox_key(const std::string& case_number, std::uint16_t channel);

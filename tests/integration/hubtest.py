@@ -76,14 +76,15 @@ retry: {retry}
         self.want_tls = "tls:" in amqp
         self.log = []
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, env=None):
+        """env: variables added to this process's environment for the daemon."""
         self.log = []
         self.port = None
         self.tls_port = None
         self.admin_port = None
         self.proc = subprocess.Popen([BINARY, "--config", self.config_path],
                                      stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     text=True)
+                                     text=True, env={**os.environ, **env} if env else None)
         ready = threading.Event()
 
         def pump():

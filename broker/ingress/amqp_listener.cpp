@@ -70,8 +70,8 @@ struct PendingDelivery {
 
 class AmqpListener::Handler : public proton::messaging_handler, public proton::listen_handler {
  public:
-  Handler(const config::Config& cfg, pipeline::Intake& intake)
-      : config_(cfg), intake_(intake), container_(*this, "ozg-hub") {}
+  Handler(const config::Config& cfg, pipeline::Intake& intake, const IngressGate& gate)
+      : config_(cfg), intake_(intake), gate_(gate), container_(*this, "ozg-hub") {}
 
   Status run() {
     std::string addr = config_.listen_host + ":" + std::to_string(config_.listen_port);
@@ -322,7 +322,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
       log::debug("amqp.credit",
                  {{"in_pipeline", std::to_string(in_pipeline)}, {"credit_unsettled", per_link}});
     }
-    if (room <= 0 || links_.empty()) return;
+    if (room <= 0 || links_.empty() || gate_.paused()) return;
     const std::size_t n = links_.size();
     auto it = links_.begin();
     const std::size_t start = next_link_ % n;
@@ -348,7 +348,8 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
   }
 
   // A safety net: credit withheld while the pipeline was full is granted again even when the
-  // verdicts that freed the room went to a connection that has since closed.
+  // verdicts that freed the room went to a connection that has since closed; and the gate
+  // reopening (space returned) resumes intake within one tick.
   void schedule_tick() {
     // A pending timer keeps the container running: stop re-arming it once stopping.
     if (stopping_) return;
@@ -360,6 +361,7 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
 
   const config::Config& config_;
   pipeline::Intake& intake_;
+  const IngressGate& gate_;
   proton::container container_;
   std::string listen_error_;
   std::map<proton::connection, std::shared_ptr<Connection>> connections_;
@@ -370,8 +372,9 @@ class AmqpListener::Handler : public proton::messaging_handler, public proton::l
   std::size_t next_link_ = 0;  // where the next credit pass starts (round-robin)
 };
 
-AmqpListener::AmqpListener(const config::Config& config, pipeline::Intake& intake)
-    : handler_(std::make_unique<Handler>(config, intake)) {}
+AmqpListener::AmqpListener(const config::Config& config, pipeline::Intake& intake,
+                           const IngressGate& gate)
+    : handler_(std::make_unique<Handler>(config, intake, gate)) {}
 
 AmqpListener::~AmqpListener() = default;
 

@@ -3,7 +3,7 @@
 // Qpid Proton's container runs the event loop on one thread. A sending link to the target
 // `applications` gets link credit as the pipeline has room (limits.credit_window per link,
 // limits.max_inflight over all links), so a fast sender cannot make the hub buffer without
-// bound. Each message goes to the intake worker pool untouched; its verdict comes back through
+// bound. While the ingress gate is closed (low disk) no new credit is granted at all. Each message goes to the intake worker pool untouched; its verdict comes back through
 // the connection's work queue and is settled there: accepted (after the synced commit) or
 // rejected with an `ozg:` condition and a description for the sender.
 //
@@ -19,13 +19,15 @@
 
 #include "common/status.hpp"
 #include "config/config.hpp"
+#include "ingress/ingress_gate.hpp"
 #include "pipeline/intake.hpp"
 
 namespace ozghub::ingress {
 
 class AmqpListener {
  public:
-  AmqpListener(const config::Config& config, pipeline::Intake& intake);
+  // `gate` must outlive the listener.
+  AmqpListener(const config::Config& config, pipeline::Intake& intake, const IngressGate& gate);
   ~AmqpListener();
   AmqpListener(const AmqpListener&) = delete;
   AmqpListener& operator=(const AmqpListener&) = delete;

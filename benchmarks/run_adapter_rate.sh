@@ -12,7 +12,8 @@
 #   ADAPTER=transfer_dir COUNT=10000 ./benchmarks/run_adapter_rate.sh
 #   ADAPTER=plugin COUNT=10000 ./benchmarks/run_adapter_rate.sh   # the xfall_container example,
 #                                      built against the SDK installed into a temporary prefix
-# Other knobs: CONCURRENCY (adapter instance, default 16), WINDOW (default 500).
+# Other knobs: CONCURRENCY (adapter instance, default 16), WINDOW (default 500), OZGHUB_BINARY
+# (default build/broker/ozg-hub: e.g. an older build to compare with).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ADAPTER=${ADAPTER:-http}
@@ -22,6 +23,7 @@ WINDOW=${WINDOW:-500}
 MODE=${MODE:-notification}
 PROFILE=${PROFILE:-none}
 BUILD=${OZGHUB_BUILD_DIR:-build}
+BINARY=${OZGHUB_BINARY:-$BUILD/broker/ozg-hub}
 PY=/usr/bin/python3
 WORK=$(mktemp -d "$PWD/$BUILD/adapter-bench.XXXXXX")
 HUB=""; SINK=""
@@ -102,7 +104,7 @@ adapters:
     $INSTANCE
     concurrency: $CONCURRENCY
 YAML
-"$BUILD/broker/ozg-hub" --config "$WORK/ozg-hub.yaml" 2>"$WORK/hub.log" & HUB=$!
+"$BINARY" --config "$WORK/ozg-hub.yaml" 2>"$WORK/hub.log" & HUB=$!
 for _ in $(seq 1 100); do grep -q amqp.listening "$WORK/hub.log" 2>/dev/null && break; sleep 0.1; done
 address() { grep "\"event\":\"$1\"" "$WORK/hub.log" | grep -o '"address":"[0-9.:]*"' | cut -d'"' -f4; }
 AMQP=$(address amqp.listening); ADMIN=$(address admin.listening)

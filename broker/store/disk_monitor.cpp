@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 #include "common/log.hpp"
 
@@ -43,9 +43,9 @@ Result<bool> DiskMonitor::check() {
   std::lock_guard lock(mutex_);
   struct statvfs st {};
   if (::statvfs(path_.c_str(), &st) != 0) {
-    const int err = errno;
-    log::error("disk.check_failed", {{"path", path_}, {"error", std::strerror(err)}});
-    return Status::io_error("statvfs " + path_ + ": " + std::strerror(err));
+    const std::string error = std::system_category().message(errno);
+    log::error("disk.check_failed", {{"path", path_}, {"error", error}});
+    return Status::io_error("statvfs " + path_ + ": " + error);
   }
   const std::uint64_t free = static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
   const std::uint64_t total = static_cast<std::uint64_t>(st.f_blocks) * st.f_frsize;

@@ -404,7 +404,7 @@ Status Store::index_schedule() {
   if (g.ok()) return Status::ok();
   if (!g.IsNotFound()) return from_rocks(g, "cannot read the schedule index state");
   rocksdb::WriteBatch batch;
-  Status s = scan(outbox_, [&](OutboxEntry e) {
+  Status s = scan(outbox_, [&](const OutboxEntry& e) {
     batch.Put(schedule_, schedule_key(e.adapter, e.schedule_key()), {});
     return Status::ok();
   });

@@ -61,7 +61,7 @@ struct ScheduleKey {
   std::int64_t due_ms = 0;
   std::string case_number;
   std::uint16_t channel = 0;
-  auto operator<=>(const ScheduleKey&) const = default;
+  auto operator<=>(const ScheduleKey&) const = default;  // NOLINT(modernize-use-nullptr)
 };
 
 struct OutboxEntry {

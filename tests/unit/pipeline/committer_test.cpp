@@ -79,7 +79,7 @@ TEST(CommitterDeathTest, FailedSyncedWriteExitsWithoutSettlingOrSchedulingAnythi
   EXPECT_FALSE((*store)->is_committed("", "m-1"));
   std::size_t deliveries = 0;
   ASSERT_TRUE((*store)
-                  ->scan_outbox([&](store::OutboxEntry) {
+                  ->scan_outbox([&](const store::OutboxEntry&) {
                     ++deliveries;
                     return Status::ok();
                   })

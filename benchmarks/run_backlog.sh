@@ -29,48 +29,16 @@ time.sleep(86400)' "$PORT_FILE" & PEER=$!
 for _ in $(seq 1 100); do [ -s "$PORT_FILE" ] && break; sleep 0.1; done
 PORT=$(cat "$PORT_FILE")
 
-cat > "$WORK/routing.yaml" <<YAML
-areas:
-  gv100ad: $PWD/../shared/corpus/areas/GV100AD_301123.txt
-offices:
-  - id: bench-office
-    name: "Benchmark office"
-    channels:
-      - adapter: stalled
-        params: { url: "http://127.0.0.1:$PORT/" }
-responsibilities:
-  - { service: "*", area: "150860015015", office: bench-office }
-YAML
 WINDOW_LINE=""
 [ -n "${DELIVERY_WINDOW:-}" ] && WINDOW_LINE="delivery_window: $DELIVERY_WINDOW"
-cat > "$WORK/ozg-hub.yaml" <<YAML
-listen: "127.0.0.1:0"
-admin: { listen: "127.0.0.1:0" }
-data_dir: $WORK/data
-schemas:
-  - namespace: "urn:ozg-hub:schema:antrag:1.0"
-    xsd: $PWD/schemas/ozg-antrag/ozg-antrag-1.0.xsd
-routing:
-  directory: $WORK/routing.yaml
-$WINDOW_LINE
-adapters:
-  stalled:
-    type: http
+. benchmarks/bench_hub.sh
+write_bench_config "$WORK" "type: http
     concurrency: 16
-    timeout_ms: 3600000
-YAML
-
-start_hub() {
-  : > "$WORK/hub.log"
-  "$BINARY" --config "$WORK/ozg-hub.yaml" 2>"$WORK/hub.log" & HUB=$!
-  for _ in $(seq 1 600); do grep -q amqp.listening "$WORK/hub.log" 2>/dev/null && break; sleep 0.1; done
-  AMQP=$(grep '"event":"amqp.listening"' "$WORK/hub.log" | grep -o '"address":"[0-9.:]*"' | cut -d'"' -f4)
-  [ -n "$AMQP" ] || { echo "hub did not start"; cat "$WORK/hub.log"; exit 1; }
-}
+    timeout_ms: 3600000" "url: \"http://127.0.0.1:$PORT/\"" "$WINDOW_LINE"
 rss_mib() { awk -v k="$2" '$1 == k":" {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
 echo "backlog of $COUNT on a stalled http peer; binary $BINARY ${WINDOW_LINE:-delivery_window: default}"
-start_hub
+start_bench_hub "$BINARY" "$WORK"
 "$BUILD/benchmarks/ozg-hub-loadgen" --url "amqp://$AMQP" --count "$COUNT" --size 0 \
   --window "$WINDOW" --area 150860015015 --service 99012009001000 \
   --template "$PWD/schemas/ozg-antrag/example-antrag.xml" | grep -E 'accepted' || true
@@ -78,7 +46,7 @@ sleep 2
 echo "after accepting: rss $(rss_mib $HUB VmRSS) MiB, peak $(rss_mib $HUB VmHWM) MiB"
 kill -KILL $HUB; wait $HUB 2>/dev/null || true  # its threads wait on the peer: no clean stop
 T0=$(date +%s.%N)
-start_hub
+start_bench_hub "$BINARY" "$WORK"
 T1=$(date +%s.%N)
 sleep 3
 echo "restarted: $(grep -o '"recovered_deliveries":"[0-9]*"' "$WORK/hub.log") in" \

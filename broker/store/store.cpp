@@ -248,7 +248,9 @@ Result<OutboxEntry> Store::stored_entry(const OutboxEntry& e) const {
 
 bool Store::is_scheduled(const OutboxEntry& e) const {
   auto stored = stored_entry(e);
-  return stored && stored->due_ms == e.due_ms && stored->adapter == e.adapter;
+  // A read error counts as owed: attempting it again is harmless, dropping it is not.
+  if (!stored) return stored.status().code() != Status::Code::kNotFound;
+  return stored->due_ms == e.due_ms && stored->adapter == e.adapter;
 }
 
 // Each change to an outbox entry moves its schedule key with it, in the same batch; the key to

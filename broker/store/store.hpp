@@ -118,7 +118,8 @@ class Store {
   // entries: startup).
   Result<std::map<std::string, std::size_t, std::less<>>> count_scheduled() const;
   // Whether `e` is still owed as scheduled (its outbox entry exists with the same due time):
-  // false for a stale copy of a delivery done, retried or dead-lettered meanwhile.
+  // false for a stale copy of a delivery done, retried or dead-lettered meanwhile (true when
+  // the store cannot be read).
   bool is_scheduled(const OutboxEntry& e) const;
 
   // Iterates all pending deliveries or dead letters. Stops at the first non-ok Status the

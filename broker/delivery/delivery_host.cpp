@@ -41,8 +41,8 @@ DeliveryHost::DeliveryHost(store::Store& store, pipeline::RoutingState& routing,
     : store_(store), routing_(routing), retry_(retry), metrics_(metrics) {
   for (const auto& [name, slot] : adapters) {
     auto l = std::make_unique<Lane>(
-        window, [this, adapter = name](const std::optional<store::ScheduleKey>& after,
-                                       std::size_t limit) {
+        window,
+        [this, adapter = name](const std::optional<store::ScheduleKey>& after, std::size_t limit) {
           return store_.scheduled(adapter, after, limit);
         });
     l->slot = slot.get();

@@ -3,8 +3,8 @@
 // Every configured adapter instance has its own lane: a schedule of due deliveries (an Outbox,
 // holding at most `window` of them in memory and paging the rest in from the store) and
 // `concurrency` threads, so a stalled SMTP server never takes the threads the transfer directory
-// needs, nor memory for its backlog. A delivery thread takes a due task, loads the case if needed, calls the
-// adapter with the channel's binding and the attempt's deadline, and records the outcome:
+// needs, nor memory for its backlog. A delivery thread takes a due task, loads the case if needed,
+// calls the adapter with the channel's binding and the attempt's deadline, and records the outcome:
 // delivered (removed from the store's outbox), retry later (exponential backoff with jitter, or
 // the adapter's retry-after), or dead letter (rejected by the adapter, or out of attempts).
 // Dead letters can be listed, replayed (same case number, so the same idempotency key) and

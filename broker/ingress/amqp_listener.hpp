@@ -3,9 +3,11 @@
 // Qpid Proton's container runs the event loop on one thread. A sending link to the target
 // `applications` gets link credit as the pipeline has room (limits.credit_window per link,
 // limits.max_inflight over all links), so a fast sender cannot make the hub buffer without
-// bound. While the ingress gate is closed (low disk) no new credit is granted at all. Each message goes to the intake worker pool untouched; its verdict comes back through
+// bound. Each message goes to the intake worker pool untouched; its verdict comes back through
 // the connection's work queue and is settled there: accepted (after the synced commit) or
 // rejected with an `ozg:` condition and a description for the sender.
+//
+// While the ingress gate is closed (low disk) no new credit is granted at all.
 //
 // Receipts: a client may attach a receiving link (e.g. a dynamic one) and name its address in
 // `reply_to`; after commit the hub sends there a message with correlation_id = the message id

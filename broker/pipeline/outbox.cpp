@@ -18,7 +18,8 @@ std::int64_t now_ms() {
 }
 
 Outbox::Outbox(std::size_t max_cached_cases, std::size_t window, Source source)
-    : max_cached_(max_cached_cases), window_(std::max<std::size_t>(window, 1)),
+    : max_cached_(max_cached_cases),
+      window_(std::max<std::size_t>(window, 1)),
       source_(std::move(source)) {}
 
 bool Outbox::covers(const store::ScheduleKey& key) const {

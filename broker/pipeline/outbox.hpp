@@ -89,7 +89,7 @@ class Outbox final : public DeliverySink {
   std::optional<store::ScheduleKey> cursor_;
   bool refilling_ = false;
   std::vector<DeliveryTask> arrived_during_refill_;  // not yet known to be inside the window
-  std::int64_t refill_not_before_ms_ = 0;           // after a failed read
+  std::int64_t refill_not_before_ms_ = 0;            // after a failed read
   std::size_t cached_ = 0;
   std::size_t max_cached_;
   std::size_t window_;

@@ -24,8 +24,8 @@ std::uint64_t min_free_bytes(const config::Storage& policy, std::uint64_t total_
   return std::max(policy.min_free_bytes, by_percent);
 }
 
-DiskMonitor::DiskMonitor(std::string path, config::Storage policy,
-                         prometheus::Registry& registry, OnChange on_change)
+DiskMonitor::DiskMonitor(std::string path, config::Storage policy, prometheus::Registry& registry,
+                         OnChange on_change)
     : path_(std::move(path)),
       policy_(policy),
       on_change_(std::move(on_change)),

@@ -54,7 +54,7 @@ struct Scripted final : Adapter {
   int entered = 0;
   std::int64_t last_budget_ms = 0;
   std::vector<int> attempts;
-  std::vector<std::string> targets;  // the channel's `to` of each attempt
+  std::vector<std::string> targets;                          // the channel's `to` of each attempt
   std::vector<std::chrono::steady_clock::time_point> times;  // of each attempt
   std::vector<std::string> delivered_cases;
   std::atomic<int> delivered{0};
@@ -187,9 +187,9 @@ TEST_F(DeliveryHostTest, AStalledAdapterDoesNotHoldUpTheOthers) {
   host_->start();
   ASSERT_TRUE(slow_->wait_entered(1));
   ASSERT_TRUE(eventually([&] { return fast_->delivered == 20; }));
-  EXPECT_EQ(slow_->entered, 1);  // its one thread is stuck; the rest of its work waits
+  EXPECT_EQ(slow_->entered, 1);            // its one thread is stuck; the rest of its work waits
   EXPECT_EQ(host_->backlog("slow"), 19u);  // waiting, besides the one being attempted
-  EXPECT_EQ(count(false), 20u);  // the slow channel's deliveries are still owed
+  EXPECT_EQ(count(false), 20u);            // the slow channel's deliveries are still owed
   slow_->release();
   ASSERT_TRUE(eventually([&] { return slow_->delivered == 20; }));
   ASSERT_TRUE(eventually([&] { return count(false) == 0; }));

@@ -22,7 +22,8 @@ using ozghub::testing::TempDir;
 class ReportingOrigin final : public Origin {
  public:
   void settle(std::vector<std::pair<std::uint64_t, Verdict>> verdicts) override {
-    for (const auto& [id, v] : verdicts) std::fprintf(stderr, "SETTLED %s\n", std::to_string(id).c_str());
+    for (const auto& [id, v] : verdicts)
+      std::fprintf(stderr, "SETTLED %s\n", std::to_string(id).c_str());
   }
 };
 
@@ -114,8 +115,8 @@ TEST(Committer, CommitsSettlesAndSchedulesABatch) {
   batch.push_back(pending(2, collect, 100));
   committer.submit(std::move(batch));
   std::unique_lock lock(collect->m);
-  ASSERT_TRUE(collect->cv.wait_for(lock, std::chrono::seconds(30),
-                                   [&] { return collect->settled == 2; }));
+  ASSERT_TRUE(
+      collect->cv.wait_for(lock, std::chrono::seconds(30), [&] { return collect->settled == 2; }));
   EXPECT_EQ(collect->scheduled, 2);
   lock.unlock();
   committer.stop();

@@ -281,8 +281,8 @@ TEST(Store, TheScheduleOrdersEachAdaptersDeliveriesByDueTimeAndFollowsEveryChang
             (std::vector<std::string>{d.case_number, a.case_number}));
   auto counts = (*store)->count_scheduled();
   ASSERT_OK(counts);
-  EXPECT_EQ(*counts, (std::map<std::string, std::size_t, std::less<>>{{"mail", 3},
-                                                                       {"transfer", 2}}));
+  EXPECT_EQ(*counts,
+            (std::map<std::string, std::size_t, std::less<>>{{"mail", 3}, {"transfer", 2}}));
   // A replayed dead letter is scheduled again, due at once.
   OutboxEntry again = entry(c.case_number, 0, 0, "");
   ASSERT_OK((*store)->replay_dead_letter(again));
@@ -304,14 +304,14 @@ TEST(Store, AStoreFromBeforeTheScheduleGetsItBuiltAtOpen) {
   {
     // Remove the index and its marker with RocksDB itself: the store as an older build left it.
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {"default", "cases", "idempotency", "outbox", "deadletters",
-                             "schedule"}) {
+    for (const char* name :
+         {"default", "cases", "idempotency", "outbox", "deadletters", "schedule"}) {
       cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.path().string(), cfs, &handles, &raw)
-                    .ok());
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), dir.path().string(), cfs, &handles, &raw).ok());
     std::unique_ptr<rocksdb::DB> db(raw);
     ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[0], "schedule_index").ok());
     ASSERT_TRUE(db->DeleteRange(rocksdb::WriteOptions(), handles[5], "", "\xff").ok());

@@ -12,7 +12,8 @@
 #   ADAPTER=transfer_dir COUNT=10000 ./benchmarks/run_adapter_rate.sh
 #   ADAPTER=plugin COUNT=10000 ./benchmarks/run_adapter_rate.sh   # the xfall_container example,
 #                                      built against the SDK installed into a temporary prefix
-# Other knobs: CONCURRENCY (adapter instance, default 16), WINDOW (default 500).
+# Other knobs: CONCURRENCY (adapter instance, default 16), WINDOW (default 500), OZGHUB_BINARY
+# (default build/broker/ozg-hub: e.g. an older build to compare with).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ADAPTER=${ADAPTER:-http}
@@ -22,6 +23,7 @@ WINDOW=${WINDOW:-500}
 MODE=${MODE:-notification}
 PROFILE=${PROFILE:-none}
 BUILD=${OZGHUB_BUILD_DIR:-build}
+BINARY=${OZGHUB_BINARY:-$BUILD/broker/ozg-hub}
 PY=/usr/bin/python3
 WORK=$(mktemp -d "$PWD/$BUILD/adapter-bench.XXXXXX")
 HUB=""; SINK=""
@@ -74,40 +76,10 @@ if [ -n "$SINK" ]; then
   for _ in $(seq 1 100); do grep -q "sink ready" "$WORK/sink.out" 2>/dev/null && break; sleep 0.1; done
 fi
 
-cat > "$WORK/routing.yaml" <<YAML
-areas:
-  gv100ad: $PWD/../shared/corpus/areas/GV100AD_301123.txt
-offices:
-  - id: bench-office
-    name: "Benchmark office"
-    ${CERT}
-    channels:
-      - adapter: bench
-        params: { ${PARAMS} }
-responsibilities:
-  - { service: "*", area: "150860015015", office: bench-office }
-YAML
-cat > "$WORK/ozg-hub.yaml" <<YAML
-listen: "127.0.0.1:0"
-amqp: { dev_mode: true }  # plaintext ANONYMOUS: a local benchmark
-admin: { listen: "127.0.0.1:0" }
-data_dir: $WORK/data
-schemas:
-  - namespace: "urn:ozg-hub:schema:antrag:1.0"
-    xsd: $PWD/schemas/ozg-antrag/ozg-antrag-1.0.xsd
-routing:
-  directory: $WORK/routing.yaml
-$PLUGINS
-adapters:
-  bench:
-    $INSTANCE
-    concurrency: $CONCURRENCY
-YAML
-"$BUILD/broker/ozg-hub" --config "$WORK/ozg-hub.yaml" 2>"$WORK/hub.log" & HUB=$!
-for _ in $(seq 1 100); do grep -q amqp.listening "$WORK/hub.log" 2>/dev/null && break; sleep 0.1; done
-address() { grep "\"event\":\"$1\"" "$WORK/hub.log" | grep -o '"address":"[0-9.:]*"' | cut -d'"' -f4; }
-AMQP=$(address amqp.listening); ADMIN=$(address admin.listening)
-[ -n "$AMQP" ] || { echo "hub did not start"; cat "$WORK/hub.log"; exit 1; }
+. benchmarks/bench_hub.sh
+write_bench_config "$WORK" "$INSTANCE
+    concurrency: $CONCURRENCY" "$PARAMS" "$PLUGINS" "$CERT"
+start_bench_hub "$BINARY" "$WORK"
 delivered() {
   $PY - "$ADMIN" <<'PY'
 import sys, urllib.request

@@ -17,11 +17,13 @@
 #include "delivery/delivery_host.hpp"
 #include "delivery/plugin_loader.hpp"
 #include "ingress/amqp_listener.hpp"
+#include "ingress/ingress_gate.hpp"
 #include "pipeline/committer.hpp"
 #include "pipeline/intake.hpp"
 #include "pipeline/outbox.hpp"
 #include "pipeline/routing_state.hpp"
 #include "registry.hpp"
+#include "store/disk_monitor.hpp"
 #include "store/store.hpp"
 #include "validation/xml_validator.hpp"
 
@@ -177,7 +179,8 @@ int main(int argc, char** argv) {
   routing.set(std::move(l.routing));  // the state owns it; a reload can release it
   auto metrics_registry = std::make_shared<prometheus::Registry>();
   delivery::DeliveryMetrics delivery_metrics(*metrics_registry);
-  delivery::DeliveryHost delivery(**store, routing, l.adapters, l.config.retry, delivery_metrics);
+  delivery::DeliveryHost delivery(**store, routing, l.adapters, l.config.retry, delivery_metrics,
+                                  l.config.delivery_window);
   auto recovered = delivery.recover();
   if (!recovered) {
     const Status& s = recovered.status();  // kCorruption: a malformed record of ours
@@ -190,13 +193,20 @@ int main(int argc, char** argv) {
                     ? l.config.workers
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   pipeline::Intake intake(l.config.limits, l.catalog, routing, committer, store->get());
-  ingress::AmqpListener listener(l.config, intake);
+  ingress::IngressGate gate;
+  ingress::AmqpListener listener(l.config, intake, gate);
 
   admin::AdminApi admin_api(metrics_registry, delivery, **store);
+  store::DiskMonitor disk(l.config.data_dir, l.config.storage, *metrics_registry, [&](bool low) {
+    gate.set_paused(low);
+    admin_api.readiness().set("disk_low", low);
+  });
+  if (auto checked = disk.check(); !checked) return fail(checked.status().message());
   admin::AdminServer admin_server(admin_api);
   if (Status s = admin_server.start(l.config.admin.host, l.config.admin.port); !s.is_ok()) {
     return fail(s.message());
   }
+  disk.start();
   delivery.start();
   committer.start();
   intake.start(workers);
@@ -225,15 +235,15 @@ int main(int argc, char** argv) {
         continue;
       }
       log::info("hub.stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
-      admin_api.set_ready(false);
+      admin_api.readiness().set("stopping", true);
       listener.stop();
       return;
     }
   });
 
-  admin_api.set_ready(true);
+  admin_api.readiness().set("starting", false);
   Status s = listener.run();
-  admin_api.set_ready(false);
+  admin_api.readiness().set("stopping", true);
   if (!s.is_ok()) {
     log::error("amqp.failed", {{"error", s.message()}});
     // The signal thread is waiting in sigwait: a SIGTERM to the process ends it.
@@ -244,6 +254,7 @@ int main(int argc, char** argv) {
   intake.stop();
   committer.stop();
   delivery.stop();
+  disk.stop();
   log::info("hub.stopped");
   return s.is_ok() ? 0 : 1;
 }

@@ -87,8 +87,11 @@ Response AdminApi::handle(const Request& request) const {
   }
   if (path == "/readyz") {
     if (m != "GET" && m != "HEAD") return error(405, "use GET");
-    if (ready_.load()) return {200, "text/plain; charset=utf-8", "ready\n"};
-    return {503, "text/plain; charset=utf-8", "not ready\n"};
+    auto conditions = readiness_.conditions();
+    if (conditions.empty()) return {200, "text/plain; charset=utf-8", "ready\n"};
+    std::string body = "not ready:";
+    for (const auto& c : conditions) body.append(" ").append(c);
+    return {503, "text/plain; charset=utf-8", body + "\n"};
   }
   if (path == "/metrics") {
     if (m != "GET" && m != "HEAD") return error(405, "use GET");

@@ -2,9 +2,10 @@
 // that every route is testable without a socket.
 //
 //   GET    /livez                              200 "ok" while the process serves requests
-//   GET    /readyz                             200 once started (store recovered, routing loaded,
-//                                              adapters and lanes running), 503 before and while
-//                                              stopping
+//   GET    /readyz                             200 "ready" once started (store recovered, routing
+//                                              loaded, adapters and lanes running); 503 "not
+//                                              ready: " and the conditions that hold (starting,
+//                                              stopping, disk_low; readiness.hpp)
 //   GET    /metrics                            Prometheus text format
 //   GET    /v1/deadletters                     every dead letter (metadata, last error)
 //   GET    /v1/deadletters/CASE                one case's dead letters and the case's metadata
@@ -21,10 +22,10 @@
 
 #include <prometheus/registry.h>
 
-#include <atomic>
 #include <memory>
 #include <string>
 
+#include "admin/readiness.hpp"
 #include "delivery/delivery_host.hpp"
 #include "store/store.hpp"
 
@@ -50,7 +51,7 @@ class AdminApi {
   Response handle(const Request& request) const;
 
   // What /readyz answers. Any thread.
-  void set_ready(bool ready) { ready_.store(ready); }
+  Readiness& readiness() { return readiness_; }
 
  private:
   Response metrics() const;
@@ -60,7 +61,7 @@ class AdminApi {
   Response replay_all() const;
   Response purge(const std::string& case_number, const std::string& query) const;
 
-  std::atomic<bool> ready_{false};
+  Readiness readiness_;
   std::shared_ptr<prometheus::Registry> metrics_;
   delivery::DeliveryHost& delivery_;
   store::Store& store_;

@@ -426,10 +426,10 @@ void check_login(Reader& r, const YAML::Node& root, const Config& c) {
 Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck& check) {
   Config c;
   if (root.IsNull() || !root.IsDefined()) return c;
-  r.check_keys(
-      root, "the top level",
-      {"listen", "amqp", "senders", "admin", "data_dir", "schemas", "routing", "adapters",
-       "plugins", "limits", "workers", "delivery_threads", "commit", "retry", "log_level"});
+  r.check_keys(root, "the top level",
+               {"listen", "amqp", "senders", "admin", "data_dir", "schemas", "routing",
+                "adapters", "plugins", "limits", "workers", "delivery_threads",
+                "delivery_window", "commit", "retry", "storage", "log_level"});
   if (!root.IsMap()) return r.status();
   parse_listen(r, root["listen"], c);
   parse_amqp(r, root["amqp"], c.amqp);
@@ -469,6 +469,8 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
   }
   r.read(root, "workers", c.workers, "top level");
   r.read(root, "delivery_threads", c.delivery_threads, "top level");
+  r.read(root, "delivery_window", c.delivery_window, "top level");
+  if (c.delivery_window < 1) r.error(root["delivery_window"], "delivery_window must be at least 1");
   if (auto n = root["commit"]; n.IsDefined()) {
     r.check_keys(n, "commit", {"max_batch"});
     r.read(n, "max_batch", c.commit_max_batch, "commit");
@@ -484,6 +486,18 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
     if (c.retry.max_attempts < 1) r.error(n, "retry.max_attempts must be at least 1");
     if (c.retry.multiplier < 1.0) r.error(n, "retry.multiplier must be at least 1.0");
     if (c.retry.jitter < 0.0 || c.retry.jitter >= 1.0) r.error(n, "retry.jitter must be in [0, 1)");
+  }
+  if (auto n = root["storage"]; n.IsDefined()) {
+    r.check_keys(n, "storage", {"min_free_bytes", "min_free_percent", "check_interval_ms"});
+    r.read(n, "min_free_bytes", c.storage.min_free_bytes, "storage");
+    r.read(n, "min_free_percent", c.storage.min_free_percent, "storage");
+    r.read_ms(n, "check_interval_ms", c.storage.check_interval, "storage");
+    if (c.storage.min_free_percent > 100) {
+      r.error(n["min_free_percent"], "storage.min_free_percent must be at most 100");
+    }
+    if (c.storage.check_interval.count() < 1) {
+      r.error(n["check_interval_ms"], "storage.check_interval_ms must be at least 1");
+    }
   }
   r.read(root, "log_level", c.log_level, "top level");
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&

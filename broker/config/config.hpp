@@ -102,6 +102,14 @@ struct SenderEntry {
   std::string origin;
 };
 
+// Free space on the file system of data_dir. Below the threshold (the larger of the two) the
+// hub withholds link credit and reports not ready until space returns; nothing is rejected.
+struct Storage {
+  std::uint64_t min_free_bytes = 1ull << 30;
+  int min_free_percent = 5;
+  std::chrono::milliseconds check_interval{1000};
+};
+
 struct Config {
   std::string listen_host = "0.0.0.0";  // the plaintext listener: dev_mode only
   std::uint16_t listen_port = 5672;
@@ -117,8 +125,12 @@ struct Config {
   int workers = 0;  // 0: one per core
   // Default concurrency of each adapter instance (its own `concurrency` overrides it).
   int delivery_threads = 16;
+  // Deliveries each adapter instance keeps in memory; the rest of its backlog waits in the store
+  // and is read in as the window drains.
+  std::size_t delivery_window = 10000;
   std::size_t commit_max_batch = 2048;
   RetryPolicy retry;
+  Storage storage;
   std::string log_level = "info";
 };
 

@@ -38,10 +38,14 @@ const pipeline::BoundChannel* find_channel(const pipeline::RoutingSnapshot& snap
 
 DeliveryHost::DeliveryHost(store::Store& store, pipeline::RoutingState& routing,
                            const AdapterMap& adapters, config::RetryPolicy retry,
-                           DeliveryMetrics& metrics)
+                           DeliveryMetrics& metrics, std::size_t window)
     : store_(store), routing_(routing), retry_(retry), metrics_(metrics) {
   for (const auto& [name, slot] : adapters) {
-    auto l = std::make_unique<Lane>();
+    auto l = std::make_unique<Lane>(
+        window,
+        [this, adapter = name](const std::optional<store::ScheduleKey>& after, std::size_t limit) {
+          return store_.scheduled(adapter, after, limit);
+        });
     l->slot = slot.get();
     l->metrics = metrics_.for_adapter(name);
     lanes_.emplace(name, std::move(l));
@@ -55,22 +59,46 @@ DeliveryHost::Lane* DeliveryHost::lane(const std::string& adapter) const {
   return it == lanes_.end() ? nullptr : it->second.get();
 }
 
+void DeliveryHost::Lane::publish() {
+  metrics.backlog->Set(static_cast<double>(owed.load() - running.load()));
+  metrics.backlog_in_memory->Set(static_cast<double>(queue.size()));
+}
+
 Result<std::size_t> DeliveryHost::recover() {
+  auto counts = store_.count_scheduled();
+  if (!counts) return counts.status();
   std::size_t n = 0;
-  Status s = store_.scan_outbox([&](store::OutboxEntry e) {
-    push({std::move(e), nullptr});
-    ++n;
-    return Status::ok();
-  });
-  if (!s.is_ok()) return s;
+  for (const auto& [adapter, count] : *counts) {
+    n += count;
+    if (Lane* l = lane(adapter)) {
+      l->owed += static_cast<std::int64_t>(count);
+      l->queue.page_from_store();
+      l->publish();
+    } else if (Status s = park_unconfigured(adapter); !s.is_ok()) {
+      return s;
+    }
+  }
   std::size_t dead = 0;
-  s = store_.scan_dead_letters([&](const store::OutboxEntry&) {
+  Status s = store_.scan_dead_letters([&](const store::OutboxEntry&) {
     ++dead;
     return Status::ok();
   });
   if (!s.is_ok()) return s;
   metrics_.dead_letters().Set(static_cast<double>(dead));
   return n;
+}
+
+Status DeliveryHost::park_unconfigured(const std::string& adapter) {
+  constexpr std::size_t kChunk = 1000;
+  std::optional<store::ScheduleKey> after;
+  for (;;) {
+    auto chunk = store_.scheduled(adapter, after, kChunk);
+    if (!chunk) return chunk.status();
+    if (chunk->empty()) return Status::ok();
+    after = chunk->back().schedule_key();
+    for (auto& e : *chunk) push({std::move(e), nullptr});
+    if (chunk->size() < kChunk) return Status::ok();
+  }
 }
 
 void DeliveryHost::start() {
@@ -99,11 +127,17 @@ void DeliveryHost::push(pipeline::DeliveryTask task) {
     dead_letter(std::move(task.entry), std::move(error));
     return;
   }
-  l->metrics.backlog->Increment();
+  ++l->owed;
   l->queue.push(std::move(task));
+  l->publish();
 }
 
 std::size_t DeliveryHost::backlog(const std::string& adapter) const {
+  Lane* l = lane(adapter);
+  return l == nullptr ? 0 : static_cast<std::size_t>(l->owed.load() - l->running.load());
+}
+
+std::size_t DeliveryHost::backlog_in_memory(const std::string& adapter) const {
   Lane* l = lane(adapter);
   return l == nullptr ? 0 : l->queue.size();
 }
@@ -111,8 +145,16 @@ std::size_t DeliveryHost::backlog(const std::string& adapter) const {
 void DeliveryHost::run(Lane& lane) {
   std::mt19937_64 rng(std::random_device{}());
   while (auto task = lane.queue.take()) {
-    lane.metrics.backlog->Decrement();
-    run_task(std::move(*task), rng);
+    const store::ScheduleKey key = task->entry.schedule_key();
+    // A copy read in from the store before its delivery was done or rescheduled: skip it.
+    if (store_.is_scheduled(task->entry)) {
+      ++lane.running;
+      lane.publish();
+      run_task(std::move(*task), rng);
+      --lane.running;
+    }
+    lane.queue.done(key);
+    lane.publish();
   }
 }
 
@@ -187,6 +229,7 @@ void DeliveryHost::run_task(pipeline::DeliveryTask task, std::mt19937_64& rng) {
       if (Status s = store_.record_delivered(e); !s.is_ok()) {
         log::error("store.record_failed", {{"case", e.case_number}, {"error", s.message()}});
       }
+      --l->owed;
       return;
     }
     case Outcome::kRejected:
@@ -224,7 +267,7 @@ void DeliveryHost::schedule_retry(store::OutboxEntry e, const DeliveryResult& r,
   if (Status s = store_.record_retry(e); !s.is_ok()) {
     log::error("store.record_failed", {{"case", e.case_number}, {"error", s.message()}});
   }
-  push({std::move(e), nullptr});
+  if (Lane* l = lane(e.adapter)) l->queue.push({std::move(e), nullptr});
 }
 
 void DeliveryHost::dead_letter(store::OutboxEntry e, std::string error) {
@@ -235,12 +278,14 @@ void DeliveryHost::dead_letter(store::OutboxEntry e, std::string error) {
                                     {"channel", std::to_string(e.channel)},
                                     {"attempts", std::to_string(e.attempts)},
                                     {"error", e.last_error}});
-  if (Lane* l = lane(e.adapter)) l->metrics.dead_lettered->Increment();
+  Lane* l = lane(e.adapter);
+  if (l != nullptr) l->metrics.dead_lettered->Increment();
   fault::hit(fault::Point::kBeforeDeadLetter);
   if (Status s = store_.record_dead_letter(e); !s.is_ok()) {
     log::error("store.record_failed", {{"case", e.case_number}, {"error", s.message()}});
     return;
   }
+  if (l != nullptr) --l->owed;
   metrics_.dead_letters().Increment();
 }
 

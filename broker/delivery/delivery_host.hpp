@@ -1,9 +1,10 @@
 // The one place adapters are called.
 //
-// Every configured adapter instance has its own lane: a schedule of due deliveries (an Outbox)
-// and `concurrency` threads, so a stalled SMTP server never takes the threads the transfer
-// directory needs. A delivery thread takes a due task, loads the case if needed, calls the
-// adapter with the channel's binding and the attempt's deadline, and records the outcome:
+// Every configured adapter instance has its own lane: a schedule of due deliveries (an Outbox,
+// holding at most `window` of them in memory and paging the rest in from the store) and
+// `concurrency` threads, so a stalled SMTP server never takes the threads the transfer directory
+// needs, nor memory for its backlog. A delivery thread takes a due task, loads the case if needed,
+// calls the adapter with the channel's binding and the attempt's deadline, and records the outcome:
 // delivered (removed from the store's outbox), retry later (exponential backoff with jitter, or
 // the adapter's retry-after), or dead letter (rejected by the adapter, or out of attempts).
 // Dead letters can be listed, replayed (same case number, so the same idempotency key) and
@@ -13,6 +14,7 @@
 // stop() from one thread.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <random>
@@ -33,13 +35,15 @@ class DeliveryHost final : public pipeline::DeliverySink {
  public:
   // `adapters` and `metrics` must outlive the host.
   DeliveryHost(store::Store& store, pipeline::RoutingState& routing, const AdapterMap& adapters,
-               config::RetryPolicy retry, DeliveryMetrics& metrics);
+               config::RetryPolicy retry, DeliveryMetrics& metrics,
+               std::size_t window = config::Config{}.delivery_window);
   ~DeliveryHost() override;
   DeliveryHost(const DeliveryHost&) = delete;
   DeliveryHost& operator=(const DeliveryHost&) = delete;
 
-  // Loads every pending delivery from the store (startup recovery). Deliveries whose adapter
-  // instance is no longer configured become dead letters, so an operator sees them.
+  // Startup recovery: counts the pending deliveries in the store (returned) and lets each lane
+  // page its own in as it has room. Deliveries whose adapter instance is no longer configured
+  // become dead letters, so an operator sees them.
   Result<std::size_t> recover();
   // Starts each lane's threads.
   void start();
@@ -60,18 +64,27 @@ class DeliveryHost final : public pipeline::DeliverySink {
   // Deletes the dead letters; returns how many.
   Result<std::size_t> purge(const std::string& case_number, std::optional<std::uint16_t> channel);
 
-  // Deliveries waiting on one lane (due or backing off); 0 for an unknown adapter.
+  // Deliveries waiting on one lane (due or backing off, not being attempted); 0 for an unknown
+  // adapter.
   std::size_t backlog(const std::string& adapter) const;
+  // Of those, how many the lane holds in memory now.
+  std::size_t backlog_in_memory(const std::string& adapter) const;
 
  private:
   struct Lane {
+    Lane(std::size_t window, pipeline::Outbox::Source source)
+        : queue(4096, window, std::move(source)) {}
     AdapterSlot* slot = nullptr;
     pipeline::Outbox queue;
     AdapterMetrics metrics;
+    std::atomic<std::int64_t> owed{0};     // outbox entries in the store for this lane
+    std::atomic<std::int64_t> running{0};  // of those, being attempted
     std::vector<std::thread> threads;
+    void publish();  // the backlog gauges
   };
 
   void run(Lane& lane);
+  Status park_unconfigured(const std::string& adapter);
   void schedule_retry(store::OutboxEntry e, const DeliveryResult& r, std::mt19937_64& rng);
   void dead_letter(store::OutboxEntry e, std::string error);
   Lane* lane(const std::string& adapter) const;

@@ -23,6 +23,10 @@ DeliveryMetrics::DeliveryMetrics(prometheus::Registry& registry)
                    .Name("ozghub_delivery_backlog")
                    .Help("Deliveries waiting, due now or backing off")
                    .Register(registry)),
+      backlog_in_memory_(prometheus::BuildGauge()
+                             .Name("ozghub_delivery_backlog_in_memory")
+                             .Help("Waiting deliveries held in memory; the rest wait in the store")
+                             .Register(registry)),
       dead_letters_(&prometheus::BuildGauge()
                          .Name("ozghub_dead_letters")
                          .Help("Dead letters stored now")
@@ -40,6 +44,7 @@ AdapterMetrics DeliveryMetrics::for_adapter(const std::string& adapter) {
   m.duration = &duration_.Add({{"adapter", adapter}}, kBuckets);
   m.in_flight = &in_flight_.Add({{"adapter", adapter}});
   m.backlog = &backlog_.Add({{"adapter", adapter}});
+  m.backlog_in_memory = &backlog_in_memory_.Add({{"adapter", adapter}});
   return m;
 }
 

@@ -5,6 +5,7 @@
 //   ozghub_delivery_duration_seconds{adapter}       time of one attempt (histogram)
 //   ozghub_deliveries_in_flight{adapter}            attempts running now
 //   ozghub_delivery_backlog{adapter}                deliveries waiting (due or backing off)
+//   ozghub_delivery_backlog_in_memory{adapter}      of those, held in memory (<= delivery_window)
 //   ozghub_delivery_deadline_exceeded_total{adapter} attempts that overran timeout_ms
 //   ozghub_dead_letters                             dead letters stored now
 //
@@ -28,6 +29,7 @@ struct AdapterMetrics {
   prometheus::Histogram* duration = nullptr;
   prometheus::Gauge* in_flight = nullptr;
   prometheus::Gauge* backlog = nullptr;
+  prometheus::Gauge* backlog_in_memory = nullptr;
 };
 
 class DeliveryMetrics {
@@ -43,6 +45,7 @@ class DeliveryMetrics {
   prometheus::Family<prometheus::Histogram>& duration_;
   prometheus::Family<prometheus::Gauge>& in_flight_;
   prometheus::Family<prometheus::Gauge>& backlog_;
+  prometheus::Family<prometheus::Gauge>& backlog_in_memory_;
   prometheus::Gauge* dead_letters_;
 };
 

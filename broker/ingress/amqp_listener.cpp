@@ -75,9 +75,10 @@ struct PendingDelivery {
 
 class AmqpListener::Handler : public proton::messaging_handler {
  public:
-  Handler(const config::Config& cfg, pipeline::Intake& intake)
+  Handler(const config::Config& cfg, pipeline::Intake& intake, const IngressGate& gate)
       : config_(cfg),
         intake_(intake),
+        gate_(gate),
         policy_(cfg.senders, cfg.amqp.dev_mode),
         container_(*this, "ozg-hub") {}
 
@@ -381,7 +382,7 @@ class AmqpListener::Handler : public proton::messaging_handler {
       log::debug("amqp.credit",
                  {{"in_pipeline", std::to_string(in_pipeline)}, {"credit_unsettled", per_link}});
     }
-    if (room <= 0 || links_.empty()) return;
+    if (room <= 0 || links_.empty() || gate_.paused()) return;
     const std::size_t n = links_.size();
     auto it = links_.begin();
     const std::size_t start = next_link_ % n;
@@ -407,7 +408,8 @@ class AmqpListener::Handler : public proton::messaging_handler {
   }
 
   // A safety net: credit withheld while the pipeline was full is granted again even when the
-  // verdicts that freed the room went to a connection that has since closed.
+  // verdicts that freed the room went to a connection that has since closed; and the gate
+  // reopening (space returned) resumes intake within one tick.
   void schedule_tick() {
     // A pending timer keeps the container running: stop re-arming it once stopping.
     if (stopping_) return;
@@ -419,6 +421,7 @@ class AmqpListener::Handler : public proton::messaging_handler {
 
   const config::Config& config_;
   pipeline::Intake& intake_;
+  const IngressGate& gate_;
   SenderPolicy policy_;
   proton::container container_;
   std::vector<std::unique_ptr<Listener>> listeners_;
@@ -432,8 +435,9 @@ class AmqpListener::Handler : public proton::messaging_handler {
   std::size_t next_link_ = 0;  // where the next credit pass starts (round-robin)
 };
 
-AmqpListener::AmqpListener(const config::Config& config, pipeline::Intake& intake)
-    : handler_(std::make_unique<Handler>(config, intake)) {}
+AmqpListener::AmqpListener(const config::Config& config, pipeline::Intake& intake,
+                           const IngressGate& gate)
+    : handler_(std::make_unique<Handler>(config, intake, gate)) {}
 
 AmqpListener::~AmqpListener() = default;
 

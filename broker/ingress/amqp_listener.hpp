@@ -7,6 +7,8 @@
 // the connection's work queue and is settled there: accepted (after the synced commit) or
 // rejected with an `ozg:` condition and a description for the sender.
 //
+// While the ingress gate is closed (low disk) no new credit is granted at all.
+//
 // Receipts: a client may attach a receiving link (e.g. a dynamic one) and name its address in
 // `reply_to`; after commit the hub sends there a message with correlation_id = the message id
 // and application properties case_number, office_id and status = "accepted".
@@ -19,13 +21,15 @@
 
 #include "common/status.hpp"
 #include "config/config.hpp"
+#include "ingress/ingress_gate.hpp"
 #include "pipeline/intake.hpp"
 
 namespace ozghub::ingress {
 
 class AmqpListener {
  public:
-  AmqpListener(const config::Config& config, pipeline::Intake& intake);
+  // `gate` must outlive the listener.
+  AmqpListener(const config::Config& config, pipeline::Intake& intake, const IngressGate& gate);
   ~AmqpListener();
   AmqpListener(const AmqpListener&) = delete;
   AmqpListener& operator=(const AmqpListener&) = delete;

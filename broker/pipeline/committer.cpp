@@ -66,9 +66,11 @@ void Committer::commit_batch(std::vector<PendingCase>& batch) {
   fault::hit(fault::Point::kBeforeCommit);
   Status s = store_.commit(items, now_ms());
   if (!s.is_ok()) {
-    // Fail-stop: never acknowledge what may not be on disk, never retry a failed sync.
-    log::error("store.commit_failed", {{"error", s.message()}});
-    std::abort();
+    // Fail-stop: never acknowledge what may not be on disk, never retry a failed sync (after a
+    // failed fsync the page cache may claim data the disk lost). _Exit: no destructor may run
+    // and settle anything, and no core dump of applications in memory.
+    log::error("store.commit_failed", {{"error", s.message()}, {"exit_code", "74"}});
+    std::_Exit(kExitStoreFailed);
   }
   fault::hit(fault::Point::kAfterCommit);
   VerdictBatch verdicts;

@@ -5,9 +5,9 @@
 // schedules its deliveries. While one batch syncs the next one gathers, so the disk's sync rate
 // limits batches per second, not applications per second.
 //
-// A failed synced write is fail-stop: nothing of that batch is acknowledged, the process logs
-// the error and aborts; at restart the store's log recovers what was durable and senders
-// redeliver the rest.
+// A failed synced write (disk full, I/O error) is fail-stop: nothing of that batch is
+// acknowledged, the process logs store.commit_failed and exits with kExitStoreFailed at once; at
+// restart the store's log recovers what was durable and senders redeliver the rest.
 //
 // Thread-safety: submit() from any thread; one internal thread does the commits.
 #pragma once
@@ -26,6 +26,9 @@
 #include "store/store.hpp"
 
 namespace ozghub::pipeline {
+
+// The exit code of the fail-stop (EX_IOERR, sysexits.h).
+inline constexpr int kExitStoreFailed = 74;
 
 struct PendingCase {
   std::shared_ptr<Case> case_;  // office_id and app set

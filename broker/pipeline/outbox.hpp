@@ -1,10 +1,20 @@
-// The in-memory schedule of pending deliveries. The durable truth is the store's outbox column
-// family; this is its index in memory: filled from the store at startup, fed by the committer,
-// drained by the delivery threads.
+// One adapter instance's schedule of pending deliveries, with a bounded part in memory.
+//
+// The durable truth is the store (outbox and schedule column families, store.hpp); this holds a
+// window of it: at most `window` deliveries, the earliest in schedule order (due time, then case
+// number, then channel). As long as everything fits, every delivery is here. When a backlog grows
+// past the window the latest ones are dropped from memory (they are in the store) and the
+// outbox remembers up to where it is complete (the cursor); when the window has drained to half,
+// the thread taking work reads the next deliveries after the cursor from the store (`Source`)
+// while the other threads keep working. So a stalled adapter with a million owed deliveries
+// costs `window` entries of memory, and startup reads nothing but counts.
+//
+// Copies: a refill may read a delivery that is meanwhile pushed, taken, done or rescheduled, so
+// memory can hold a stale copy. A key being attempted is never handed out twice (in_flight), and
+// the taker checks a task against the store before attempting it (Store::is_scheduled).
 //
 // A task may carry the case itself (fresh from the committer) to spare the delivery a read from
-// the store; only a bounded number of tasks keep their case, so a large backlog costs a few
-// dozen bytes per entry, not the application.
+// the store; only a bounded number of tasks keep their case.
 //
 // Thread-safe.
 #pragma once
@@ -12,14 +22,16 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <queue>
+#include <set>
 #include <vector>
 
 #include "common/application.hpp"
+#include "common/status.hpp"
 #include "store/store.hpp"
 
 namespace ozghub::pipeline {
@@ -38,29 +50,50 @@ class DeliverySink {
 
 class Outbox final : public DeliverySink {
  public:
-  explicit Outbox(std::size_t max_cached_cases = 4096) : max_cached_(max_cached_cases) {}
+  // Up to `limit` deliveries of this schedule after `after` (nullopt: from its start), in order.
+  using Source = std::function<Result<std::vector<store::OutboxEntry>>(
+      const std::optional<store::ScheduleKey>& after, std::size_t limit)>;
 
-  // Adds a task; it becomes due at entry.due_ms (0 or past: now).
+  // Without a source everything pushed stays in memory (window unbounded in effect).
+  explicit Outbox(std::size_t max_cached_cases = 4096, std::size_t window = SIZE_MAX,
+                  Source source = {});
+
+  // Adds a delivery that is already in the store; it becomes due at entry.due_ms (0 or past:
+  // now). Kept in memory only if it falls inside the window.
   void push(DeliveryTask task) override;
-  // Blocks until a task is due (returns it) or stop() was called (returns nullopt).
+  // Declares that the store holds deliveries not pushed (startup): they are read in from the
+  // start of the schedule as the window has room.
+  void page_from_store();
+  // Blocks until a task is due (returns it) or stop() was called (returns nullopt). The task's
+  // key stays reserved until done() is called with it.
   std::optional<DeliveryTask> take();
+  void done(const store::ScheduleKey& key);
   void stop();
 
+  // Deliveries held in memory now (at most the window, plus what arrived during a refill).
   std::size_t size() const;
 
  private:
-  struct Later {
-    bool operator()(const DeliveryTask& a, const DeliveryTask& b) const {
-      return a.entry.due_ms > b.entry.due_ms;
-    }
-  };
+  bool covers(const store::ScheduleKey& key) const;
+  void insert(DeliveryTask task);  // mutex_ held
+  void trim();                     // mutex_ held: back to the window
+  void refill(std::unique_lock<std::mutex>& lock);
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<DeliveryTask> ready_;
-  std::priority_queue<DeliveryTask, std::vector<DeliveryTask>, Later> delayed_;
+  std::map<store::ScheduleKey, DeliveryTask> tasks_;
+  std::set<store::ScheduleKey> in_flight_;
+  // Every delivery in the store not in flight is in memory if complete_, else if its key is at
+  // most cursor_ (none yet: nullopt).
+  bool complete_ = true;
+  std::optional<store::ScheduleKey> cursor_;
+  bool refilling_ = false;
+  std::vector<DeliveryTask> arrived_during_refill_;  // not yet known to be inside the window
+  std::int64_t refill_not_before_ms_ = 0;            // after a failed read
   std::size_t cached_ = 0;
   std::size_t max_cached_;
+  std::size_t window_;
+  Source source_;
   bool stopped_ = false;
 };
 

@@ -19,6 +19,9 @@ namespace ozghub::store {
 namespace {
 
 constexpr char kCaseNumberStateKey[] = "case_number_state";
+// Present once the schedule index covers the whole outbox (stores from before it get it built
+// at open).
+constexpr char kScheduleIndexKey[] = "schedule_index";
 
 Status from_rocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::ok();
@@ -89,6 +92,16 @@ std::string outbox_key(const std::string& case_number, std::uint16_t channel) {
   return k;
 }
 
+std::string schedule_key(const std::string& adapter, const ScheduleKey& k) {
+  std::string key = adapter;
+  key.push_back('\0');
+  // Biased big-endian, so byte order is numeric order.
+  const std::uint64_t due = static_cast<std::uint64_t>(k.due_ms) ^ (std::uint64_t{1} << 63);
+  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(due >> shift));
+  key += outbox_key(k.case_number, k.channel);
+  return key;
+}
+
 std::string idempotency_key(const std::string& sender, const std::string& message_id) {
   std::string k = sender;
   k.push_back('\0');
@@ -136,6 +149,7 @@ Layout store_layout() {
       {"idempotency", point_lookup_cf},
       {"outbox", rocksdb::ColumnFamilyOptions(options)},
       {"deadletters", rocksdb::ColumnFamilyOptions(options)},
+      {"schedule", rocksdb::ColumnFamilyOptions(options)},
   };
   return l;
 }
@@ -231,6 +245,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
   store->idempotency_ = store->handles_[2];
   store->outbox_ = store->handles_[3];
   store->deadletters_ = store->handles_[4];
+  store->schedule_ = store->handles_[5];
+  if (Status st = store->index_schedule(); !st.is_ok()) return st;
 
   std::string state;
   s = db->Get(rocksdb::ReadOptions(), store->meta_, kCaseNumberStateKey, &state);
@@ -287,8 +303,9 @@ Status Store::commit(std::span<CommitItem> items, std::int64_t now_ms) {
     for (std::size_t ch = 0; ch < it.channels.size(); ++ch) {
       e.adapter = it.channels[ch].adapter;
       e.channel_key = it.channels[ch].key;
-      batch.Put(outbox_, outbox_key(it.case_->case_number, static_cast<std::uint16_t>(ch)),
-                encode_entry(e));
+      const auto channel = static_cast<std::uint16_t>(ch);
+      batch.Put(outbox_, outbox_key(it.case_->case_number, channel), encode_entry(e));
+      batch.Put(schedule_, schedule_key(e.adapter, {0, it.case_->case_number, channel}), {});
     }
   }
   // A duplicate reports where its case really went, even if the routing changed since.
@@ -321,21 +338,54 @@ bool Store::is_committed(const std::string& sender, const std::string& message_i
       .ok();
 }
 
+Result<OutboxEntry> Store::stored_entry(const OutboxEntry& e) const {
+  const auto key = outbox_key(e.case_number, e.channel);
+  rocksdb::PinnableSlice value;
+  auto s = db_->Get(rocksdb::ReadOptions(), outbox_, key, &value);
+  if (!s.ok()) return from_rocks(s, "delivery " + e.case_number);
+  OutboxEntry stored;
+  if (!decode_entry(key, value.ToStringView(), stored)) {
+    return Status::corruption("malformed delivery entry in the store");
+  }
+  return stored;
+}
+
+bool Store::is_scheduled(const OutboxEntry& e) const {
+  auto stored = stored_entry(e);
+  // A read error counts as owed: attempting it again is harmless, dropping it is not.
+  if (!stored) return stored.status().code() != Status::Code::kNotFound;
+  return stored->due_ms == e.due_ms && stored->adapter == e.adapter;
+}
+
+// Each change to an outbox entry moves its schedule key with it, in the same batch; the key to
+// remove is the stored entry's (the caller's copy already carries the new due time).
 Status Store::record_delivered(const OutboxEntry& e) {
-  return from_rocks(
-      db_->Delete(rocksdb::WriteOptions(), outbox_, outbox_key(e.case_number, e.channel)),
-      "recording a delivery failed");
+  auto stored = stored_entry(e);
+  if (!stored) return stored.status();
+  rocksdb::WriteBatch batch;
+  batch.Delete(outbox_, outbox_key(e.case_number, e.channel));
+  batch.Delete(schedule_, schedule_key(stored->adapter, stored->schedule_key()));
+  return from_rocks(db_->Write(rocksdb::WriteOptions(), &batch), "recording a delivery failed");
 }
 
 Status Store::record_retry(const OutboxEntry& e) {
-  return from_rocks(db_->Put(rocksdb::WriteOptions(), outbox_, outbox_key(e.case_number, e.channel),
-                             encode_entry(e)),
-                    "recording a retry failed");
+  auto stored = stored_entry(e);
+  if (!stored) return stored.status();
+  rocksdb::WriteBatch batch;
+  batch.Delete(schedule_, schedule_key(stored->adapter, stored->schedule_key()));
+  batch.Put(outbox_, outbox_key(e.case_number, e.channel), encode_entry(e));
+  batch.Put(schedule_, schedule_key(e.adapter, e.schedule_key()), {});
+  return from_rocks(db_->Write(rocksdb::WriteOptions(), &batch), "recording a retry failed");
 }
 
 Status Store::record_dead_letter(const OutboxEntry& e) {
   rocksdb::WriteBatch batch;
   auto key = outbox_key(e.case_number, e.channel);
+  if (auto stored = stored_entry(e)) {
+    batch.Delete(schedule_, schedule_key(stored->adapter, stored->schedule_key()));
+  } else if (stored.status().code() != Status::Code::kNotFound) {
+    return stored.status();
+  }
   batch.Delete(outbox_, key);
   batch.Put(deadletters_, key, encode_entry(e));
   // Dead letters are what an operator acts on: make them as durable as the case.
@@ -352,6 +402,7 @@ Status Store::replay_dead_letter(const OutboxEntry& e) {
   rocksdb::WriteBatch batch;
   batch.Delete(deadletters_, key);
   batch.Put(outbox_, key, encode_entry(e));
+  batch.Put(schedule_, schedule_key(e.adapter, e.schedule_key()), {});
   rocksdb::WriteOptions wo;
   wo.sync = true;
   return from_rocks(db_->Write(wo, &batch), "replaying a dead letter failed");
@@ -394,6 +445,80 @@ Status Store::scan(rocksdb::ColumnFamilyHandle* cf,
     if (Status s = fn(std::move(e)); !s.is_ok()) return s;
   }
   return from_rocks(it->status(), "scanning the store failed");
+}
+
+Result<std::vector<OutboxEntry>> Store::scheduled(const std::string& adapter,
+                                                  const std::optional<ScheduleKey>& after,
+                                                  std::size_t limit) const {
+  std::vector<OutboxEntry> out;
+  if (limit == 0) return out;
+  std::string prefix = adapter;
+  prefix.push_back('\0');
+  rocksdb::ReadOptions ro;
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  ro.snapshot = snapshot;
+  std::vector<std::string> keys;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, schedule_));
+    const std::string start = after ? schedule_key(adapter, *after) : prefix;
+    it->Seek(start);
+    if (after && it->Valid() && it->key() == start) it->Next();
+    for (; it->Valid() && it->key().starts_with(prefix) && keys.size() < limit; it->Next()) {
+      keys.emplace_back(it->key().ToStringView().substr(prefix.size() + 8));
+    }
+    if (Status s = from_rocks(it->status(), "reading the schedule failed"); !s.is_ok()) {
+      db_->ReleaseSnapshot(snapshot);
+      return s;
+    }
+  }
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<std::string> values(keys.size());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), outbox_);
+  auto statuses = db_->MultiGet(ro, cfs, slices, &values);
+  db_->ReleaseSnapshot(snapshot);
+  out.reserve(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!statuses[i].ok()) return from_rocks(statuses[i], "reading a scheduled delivery failed");
+    OutboxEntry e;
+    if (!decode_entry(keys[i], values[i], e)) {
+      return Status::corruption("malformed delivery entry in the store");
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::map<std::string, std::size_t, std::less<>>> Store::count_scheduled() const {
+  std::map<std::string, std::size_t, std::less<>> counts;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), schedule_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key = it->key().ToStringView();
+    auto sep = key.find('\0');
+    if (sep == std::string_view::npos) return Status::corruption("malformed schedule key");
+    std::string_view adapter = key.substr(0, sep);
+    auto c = counts.find(adapter);
+    if (c == counts.end()) c = counts.emplace(std::string(adapter), 0).first;
+    ++c->second;
+  }
+  if (Status s = from_rocks(it->status(), "counting the schedule failed"); !s.is_ok()) return s;
+  return counts;
+}
+
+Status Store::index_schedule() {
+  std::string done;
+  auto g = db_->Get(rocksdb::ReadOptions(), meta_, kScheduleIndexKey, &done);
+  if (g.ok()) return Status::ok();
+  if (!g.IsNotFound()) return from_rocks(g, "cannot read the schedule index state");
+  rocksdb::WriteBatch batch;
+  Status s = scan(outbox_, [&](const OutboxEntry& e) {
+    batch.Put(schedule_, schedule_key(e.adapter, e.schedule_key()), {});
+    return Status::ok();
+  });
+  if (!s.is_ok()) return s;
+  batch.Put(meta_, kScheduleIndexKey, "1");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return from_rocks(db_->Write(wo, &batch), "cannot write the schedule index");
 }
 
 Status Store::scan_outbox(const std::function<Status(OutboxEntry)>& fn) const {

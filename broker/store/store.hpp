@@ -4,7 +4,11 @@
 //   idempotency  sender 0x00 message_id -> case_number
 //   outbox       case_number 0x00 channel(u16 BE) -> OutboxEntry (a delivery still to do)
 //   deadletters  case_number 0x00 channel(u16 BE) -> OutboxEntry (attempts and last error)
-//   default      meta: the case number generator's state
+//   schedule     adapter 0x00 due_ms(u64 BE) case_number 0x00 channel(u16 BE) -> empty: the
+//                outbox in the order each adapter instance delivers it (due first, then case);
+//                written in the same batch as every outbox change, so delivery lanes page
+//                their backlog in from here instead of holding it in memory
+//   default      meta: the case number generator's state, the schedule index's version
 //
 // commit() is the only place an application becomes durable: one synced WriteBatch for many
 // applications (group commit). Everything after it (delivery bookkeeping) is written without
@@ -17,7 +21,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -49,6 +55,15 @@ struct CommitItem {
   bool duplicate = false;
 };
 
+// Where a delivery stands in its adapter instance's schedule: due first (0: at once), then case
+// number and channel. Ordered as the store orders the schedule.
+struct ScheduleKey {
+  std::int64_t due_ms = 0;
+  std::string case_number;
+  std::uint16_t channel = 0;
+  auto operator<=>(const ScheduleKey&) const = default;  // NOLINT(modernize-use-nullptr)
+};
+
 struct OutboxEntry {
   std::string case_number;
   std::uint16_t channel = 0;  // index into the office's channels at commit time
@@ -58,6 +73,8 @@ struct OutboxEntry {
   std::int32_t attempts = 0;  // attempts made so far
   std::int64_t due_ms = 0;    // when to try next (0: now); for a dead letter: when it died
   std::string last_error;     // free of personal data
+
+  ScheduleKey schedule_key() const { return {due_ms, case_number, channel}; }
 };
 
 class Store {
@@ -97,14 +114,31 @@ class Store {
   // The dead letters of one case, in channel order.
   Result<std::vector<OutboxEntry>> dead_letters_of(const std::string& case_number) const;
 
-  // Iterates all pending deliveries (startup recovery) or dead letters. Stops at the first
-  // non-ok Status the callback returns.
+  // The schedule of one adapter instance: up to `limit` pending deliveries after `after`
+  // (nullopt: from its start), in schedule order, as of one snapshot.
+  Result<std::vector<OutboxEntry>> scheduled(const std::string& adapter,
+                                             const std::optional<ScheduleKey>& after,
+                                             std::size_t limit) const;
+  // How many deliveries each adapter instance's schedule holds (reads the index, not the
+  // entries: startup).
+  Result<std::map<std::string, std::size_t, std::less<>>> count_scheduled() const;
+  // Whether `e` is still owed as scheduled (its outbox entry exists with the same due time):
+  // false for a stale copy of a delivery done, retried or dead-lettered meanwhile (true when
+  // the store cannot be read).
+  bool is_scheduled(const OutboxEntry& e) const;
+
+  // Iterates all pending deliveries or dead letters. Stops at the first non-ok Status the
+  // callback returns.
   Status scan_outbox(const std::function<Status(OutboxEntry)>& fn) const;
   Status scan_dead_letters(const std::function<Status(OutboxEntry)>& fn) const;
 
  private:
   Store() = default;
   Status scan(rocksdb::ColumnFamilyHandle* cf, const std::function<Status(OutboxEntry)>& fn) const;
+  // The outbox entry as stored now (to find its schedule key), or not_found.
+  Result<OutboxEntry> stored_entry(const OutboxEntry& e) const;
+  // Builds the schedule index of a store written before it existed.
+  Status index_schedule();
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -113,6 +147,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* idempotency_ = nullptr;
   rocksdb::ColumnFamilyHandle* outbox_ = nullptr;
   rocksdb::ColumnFamilyHandle* deadletters_ = nullptr;
+  rocksdb::ColumnFamilyHandle* schedule_ = nullptr;
   CaseNumberGenerator case_numbers_;  // committer thread only
 };
 
@@ -122,6 +157,7 @@ std::string damaged_store_message(const std::string& dir, const std::string& det
 
 // Key helpers, exposed for tests.
 std::string outbox_key(const std::string& case_number, std::uint16_t channel);
+std::string schedule_key(const std::string& adapter, const ScheduleKey& k);
 std::string idempotency_key(const std::string& sender, const std::string& message_id);
 
 }  // namespace ozghub::store

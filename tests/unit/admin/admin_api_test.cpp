@@ -65,10 +65,16 @@ class AdminApiTest : public ::testing::Test {
 TEST_F(AdminApiTest, LivezReadyzAndMetrics) {
   EXPECT_EQ(call("GET", "/livez").status, 200);
   EXPECT_EQ(call("GET", "/readyz").status, 503);
-  api_->set_ready(true);
+  EXPECT_EQ(call("GET", "/readyz").body, "not ready: starting\n");
+  api_->readiness().set("starting", false);
   EXPECT_EQ(call("GET", "/readyz").status, 200);
-  api_->set_ready(false);
+  EXPECT_EQ(call("GET", "/readyz").body, "ready\n");
+  api_->readiness().set("stopping", true);
+  api_->readiness().set("disk_low", true);
   EXPECT_EQ(call("GET", "/readyz").status, 503);
+  EXPECT_EQ(call("GET", "/readyz").body, "not ready: disk_low stopping\n");
+  api_->readiness().set("stopping", false);
+  EXPECT_EQ(call("GET", "/readyz").body, "not ready: disk_low\n");
   auto m = call("GET", "/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("ozghub_dead_letters 0"), std::string::npos) << m.body;

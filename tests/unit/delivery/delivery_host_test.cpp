@@ -28,9 +28,14 @@ struct Scripted final : Adapter {
       last_budget_ms = r.remaining_ms();
       attempts.push_back(r.attempt);
       targets.push_back(r.params.get("to"));
+      times.push_back(std::chrono::steady_clock::now());
     }
     auto result = answer ? answer(r) : DeliveryResult::delivered();
-    if (result.outcome == Outcome::kDelivered) ++delivered;
+    if (result.outcome == Outcome::kDelivered) {
+      ++delivered;
+      std::lock_guard lock(mutex);
+      delivered_cases.push_back(r.case_.case_number);
+    }
     return result;
   }
   void release() {
@@ -49,7 +54,9 @@ struct Scripted final : Adapter {
   int entered = 0;
   std::int64_t last_budget_ms = 0;
   std::vector<int> attempts;
-  std::vector<std::string> targets;  // the channel's `to` of each attempt
+  std::vector<std::string> targets;                          // the channel's `to` of each attempt
+  std::vector<std::chrono::steady_clock::time_point> times;  // of each attempt
+  std::vector<std::string> delivered_cases;
   std::atomic<int> delivered{0};
   std::function<DeliveryResult(const DeliveryRequest&)> answer;
 };
@@ -82,11 +89,15 @@ class DeliveryHostTest : public ::testing::Test {
       adapters_.emplace(name, std::move(slot));
     }
     use_channels({{"slow", ""}, {"fast", ""}});
-    config::RetryPolicy retry;
-    retry.max_attempts = 3;
-    retry.initial_backoff = 1ms;
-    retry.max_backoff = 5ms;
-    host_ = std::make_unique<DeliveryHost>(*store_, routing_, adapters_, retry, metrics_);
+    retry_.max_attempts = 3;
+    retry_.initial_backoff = 1ms;
+    retry_.max_backoff = 5ms;
+    host_ = std::make_unique<DeliveryHost>(*store_, routing_, adapters_, retry_, metrics_);
+  }
+
+  // A host with another retry policy or in-memory window, before start().
+  void rebuild(std::size_t window) {
+    host_ = std::make_unique<DeliveryHost>(*store_, routing_, adapters_, retry_, metrics_, window);
   }
 
   void TearDown() override {
@@ -114,8 +125,9 @@ class DeliveryHostTest : public ::testing::Test {
     routing_.set(*snap);
   }
 
-  // Commits `n` cases for office amt on its current channels and hands them to the host.
-  void commit(int n) {
+  // Commits `n` cases for office amt on its current channels and hands them to the host (or,
+  // push false, leaves them in the store only, as before a restart).
+  void commit(int n, bool push = true) {
     std::vector<store::ChannelRef> channels;
     for (const auto& b : routing_.get()->channels.at("amt"))
       channels.push_back({b.slot->name, b.key});
@@ -128,7 +140,7 @@ class DeliveryHostTest : public ::testing::Test {
       items[0].case_ = c.get();
       items[0].channels = channels;
       ASSERT_OK(store_->commit(items, 1795420800000));
-      for (std::uint16_t ch = 0; ch < channels.size(); ++ch) {
+      for (std::uint16_t ch = 0; push && ch < channels.size(); ++ch) {
         store::OutboxEntry e;
         e.case_number = c->case_number;
         e.channel = ch;
@@ -162,6 +174,7 @@ class DeliveryHostTest : public ::testing::Test {
   Scripted* slow_ = nullptr;
   Scripted* fast_ = nullptr;
   pipeline::RoutingState routing_;
+  config::RetryPolicy retry_;
   std::shared_ptr<prometheus::Registry> registry_ = std::make_shared<prometheus::Registry>();
   DeliveryMetrics metrics_{*registry_};
   std::unique_ptr<DeliveryHost> host_;
@@ -174,9 +187,9 @@ TEST_F(DeliveryHostTest, AStalledAdapterDoesNotHoldUpTheOthers) {
   host_->start();
   ASSERT_TRUE(slow_->wait_entered(1));
   ASSERT_TRUE(eventually([&] { return fast_->delivered == 20; }));
-  EXPECT_EQ(slow_->entered, 1);  // its one thread is stuck; the rest of its work waits
-  EXPECT_EQ(host_->backlog("slow"), 19u);
-  EXPECT_EQ(count(false), 20u);  // the slow channel's deliveries are still owed
+  EXPECT_EQ(slow_->entered, 1);            // its one thread is stuck; the rest of its work waits
+  EXPECT_EQ(host_->backlog("slow"), 19u);  // waiting, besides the one being attempted
+  EXPECT_EQ(count(false), 20u);            // the slow channel's deliveries are still owed
   slow_->release();
   ASSERT_TRUE(eventually([&] { return slow_->delivered == 20; }));
   ASSERT_TRUE(eventually([&] { return count(false) == 0; }));
@@ -274,6 +287,105 @@ TEST_F(DeliveryHostTest, AChangedChannelIsFoundWhenUniqueAndNeverGuessedWhenNot)
   auto dead = host_->dead_letters();
   ASSERT_OK(dead);
   EXPECT_NE((*dead)[0].last_error.find("no longer unambiguous"), std::string::npos);
+}
+
+// Every case delivered on `adapter` exactly once.
+void expect_each_once(const Scripted& adapter, std::size_t cases) {
+  std::vector<std::string> seen = adapter.delivered_cases;
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(seen.size(), cases);
+  EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end()) << "a case delivered twice";
+}
+
+TEST_F(DeliveryHostTest, AStalledAdaptersBacklogWaitsInTheStoreNotInMemory) {
+  constexpr std::size_t kWindow = 8;
+  constexpr int kCases = 200;
+  rebuild(kWindow);
+  slow_->held = true;
+  host_->start();
+  ASSERT_TRUE(slow_->wait_entered(0));
+  std::size_t most_in_memory = 0;
+  for (int i = 0; i < kCases / 20; ++i) {
+    commit(20);
+    most_in_memory = std::max(most_in_memory, host_->backlog_in_memory("slow"));
+  }
+  ASSERT_TRUE(eventually([&] { return fast_->delivered == kCases; }));  // the other lane is served
+  EXPECT_LE(most_in_memory, kWindow);
+  EXPECT_LE(host_->backlog_in_memory("slow"), kWindow);
+  EXPECT_EQ(host_->backlog("slow") + 1, static_cast<std::size_t>(kCases));  // 1 being attempted
+  EXPECT_TRUE(eventually([&] { return count(false) == static_cast<std::size_t>(kCases); }));
+  slow_->release();
+  ASSERT_TRUE(eventually([&] { return slow_->delivered == kCases; }));
+  ASSERT_TRUE(eventually([&] { return count(false) == 0; }));
+  EXPECT_EQ(host_->backlog("slow"), 0u);
+  EXPECT_EQ(host_->backlog_in_memory("slow"), 0u);
+  expect_each_once(*slow_, kCases);
+  expect_each_once(*fast_, kCases);
+}
+
+TEST_F(DeliveryHostTest, RecoveryPagesABacklogInThroughTheWindowAndDeliversEachOnce) {
+  constexpr std::size_t kWindow = 8;
+  constexpr int kCases = 100;
+  commit(kCases, /*push=*/false);
+  rebuild(kWindow);
+  auto n = host_->recover();
+  ASSERT_OK(n);
+  EXPECT_EQ(*n, 2u * kCases);
+  EXPECT_EQ(host_->backlog("slow"), static_cast<std::size_t>(kCases));
+  EXPECT_EQ(host_->backlog_in_memory("slow"), 0u);  // nothing read before it is needed
+  slow_->held = true;
+  host_->start();
+  ASSERT_TRUE(eventually([&] { return fast_->delivered == kCases; }));
+  EXPECT_LE(host_->backlog_in_memory("slow"), kWindow);
+  commit(10);  // new cases while the backlog still waits in the store
+  slow_->release();
+  ASSERT_TRUE(eventually([&] { return slow_->delivered == kCases + 10; }));
+  ASSERT_TRUE(eventually([&] { return count(false) == 0; }));
+  expect_each_once(*slow_, kCases + 10);
+  expect_each_once(*fast_, kCases + 10);
+}
+
+TEST_F(DeliveryHostTest, APoisonCaseBacksOffPerPolicyThenIsParkedWhileTheRestFlows) {
+  retry_.max_attempts = 4;
+  retry_.initial_backoff = 40ms;
+  retry_.max_backoff = 1000ms;
+  retry_.multiplier = 2.0;
+  retry_.jitter = 0.0;
+  rebuild(4);
+  std::string poison;
+  slow_->answer = [&](const DeliveryRequest& r) {
+    if (r.case_.case_number == poison) return DeliveryResult::retry_later("HTTP 503 from peer");
+    return DeliveryResult::delivered();
+  };
+  commit(1);
+  {
+    auto first = store_->scheduled("slow", std::nullopt, 1);
+    ASSERT_OK(first);
+    ASSERT_EQ(first->size(), 1u);
+    poison = (*first)[0].case_number;
+  }
+  host_->start();
+  commit(30);  // the lane and the other adapter keep delivering meanwhile
+  ASSERT_TRUE(eventually([&] { return count(true) == 1; }));
+  ASSERT_TRUE(eventually([&] { return slow_->delivered == 30 && fast_->delivered == 31; }));
+  // Attempts of the poison case: the lane's first (it was scheduled first), then every one after a
+  // first; spaced by the backoff (40, 80, 160 ms), no tight loop.
+  std::vector<std::chrono::steady_clock::time_point> poison_times = {slow_->times.at(0)};
+  for (std::size_t i = 0; i < slow_->attempts.size(); ++i) {
+    if (slow_->attempts[i] > 1) poison_times.push_back(slow_->times[i]);
+  }
+  // (Due times are whole milliseconds of the wall clock: allow 2 ms of rounding.)
+  ASSERT_EQ(poison_times.size(), 4u);
+  EXPECT_GE(poison_times[1] - poison_times[0], 40ms - 2ms);
+  EXPECT_GE(poison_times[2] - poison_times[1], 80ms - 2ms);
+  EXPECT_GE(poison_times[3] - poison_times[2], 160ms - 2ms);
+  auto dead = host_->dead_letters();
+  ASSERT_OK(dead);
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].case_number, poison);
+  EXPECT_EQ((*dead)[0].attempts, 4);
+  EXPECT_EQ((*dead)[0].last_error, "HTTP 503 from peer");
+  ASSERT_TRUE(eventually([&] { return count(false) == 0; }));
 }
 
 }  // namespace

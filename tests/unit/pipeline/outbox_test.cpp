@@ -1,5 +1,6 @@
 #include "pipeline/outbox.hpp"
 
+#include <map>
 #include <thread>
 
 #include "test_support.hpp"
@@ -46,6 +47,80 @@ TEST(Outbox, KeepsOnlyABoundedNumberOfCasesInMemory) {
   int with_case = 0;
   for (int i = 0; i < 5; ++i) with_case += o.take()->case_ ? 1 : 0;
   EXPECT_EQ(with_case, 2);
+}
+
+// A store's schedule, in memory: what a paging Outbox reads from.
+struct FakeSchedule {
+  std::map<store::ScheduleKey, store::OutboxEntry> entries;
+  int reads = 0;
+  void add(std::string case_number, std::int64_t due) {
+    store::OutboxEntry e;
+    e.case_number = std::move(case_number);
+    e.due_ms = due;
+    entries[e.schedule_key()] = e;
+  }
+  Outbox::Source source() {
+    return [this](const std::optional<store::ScheduleKey>& after, std::size_t limit) {
+      ++reads;
+      std::vector<store::OutboxEntry> out;
+      auto it = after ? entries.upper_bound(*after) : entries.begin();
+      for (; it != entries.end() && out.size() < limit; ++it) out.push_back(it->second);
+      return Result<std::vector<store::OutboxEntry>>(std::move(out));
+    };
+  }
+};
+
+std::string number(int i) {
+  std::string s = std::to_string(i);
+  return std::string(6 - s.size(), '0') + s;
+}
+
+TEST(Outbox, PagesABacklogFromTheStoreInScheduleOrderWithinItsWindow) {
+  FakeSchedule schedule;
+  for (int i = 0; i < 100; ++i) schedule.add(number(i), 0);
+  Outbox o(4096, 10, schedule.source());
+  o.page_from_store();
+  EXPECT_EQ(o.size(), 0u);
+  for (int i = 0; i < 100; ++i) {
+    auto t = o.take();
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->entry.case_number, number(i));
+    EXPECT_LE(o.size(), 10u);
+    schedule.entries.erase(t->entry.schedule_key());  // delivered
+    o.done(t->entry.schedule_key());
+  }
+  EXPECT_EQ(o.size(), 0u);
+  EXPECT_GE(schedule.reads, 10);
+}
+
+TEST(Outbox, PushesBeyondAFullWindowWaitInTheStoreAndComeBackInOrder) {
+  FakeSchedule schedule;
+  Outbox o(4096, 4, schedule.source());
+  for (int i = 0; i < 20; ++i) {  // as the committer does: into the store, then pushed
+    schedule.add(number(i), 0);
+    o.push(task(number(i), 0));
+    EXPECT_LE(o.size(), 4u);
+  }
+  for (int i = 0; i < 20; ++i) {
+    auto t = o.take();
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->entry.case_number, number(i));
+    schedule.entries.erase(t->entry.schedule_key());
+    o.done(t->entry.schedule_key());
+  }
+  EXPECT_EQ(o.size(), 0u);
+}
+
+TEST(Outbox, NeverHandsOutACopyOfADeliveryBeingAttempted) {
+  FakeSchedule schedule;
+  schedule.add("a", 0);
+  Outbox o(4096, 4, schedule.source());
+  o.page_from_store();
+  auto t = o.take();
+  ASSERT_TRUE(t);
+  o.push(task("a", 0));  // e.g. the committer's push arriving after a refill read it
+  EXPECT_EQ(o.size(), 0u);
+  o.done(t->entry.schedule_key());
 }
 
 }  // namespace

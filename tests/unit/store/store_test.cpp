@@ -1,5 +1,7 @@
 #include "store/store.hpp"
 
+#include <rocksdb/db.h>
+
 #include <fstream>
 
 #include "store/case_number.hpp"
@@ -230,6 +232,95 @@ TEST(Store, DeadLettersAreReplayedIntoTheOutboxOrPurged) {
   ASSERT_OK((*store)->purge_dead_letter(a.case_number, 1));
   EXPECT_EQ((*store)->purge_dead_letter(a.case_number, 1).code(), Status::Code::kNotFound);
   EXPECT_EQ((*store)->dead_letters_of(a.case_number)->size(), 0u);
+}
+
+std::vector<std::string> scheduled_cases(const Store& store, const std::string& adapter,
+                                         const std::optional<ScheduleKey>& after = {},
+                                         std::size_t limit = 100) {
+  auto entries = store.scheduled(adapter, after, limit);
+  EXPECT_TRUE(entries.is_ok());
+  std::vector<std::string> out;
+  if (entries) {
+    for (const auto& e : *entries) out.push_back(e.case_number);
+  }
+  return out;
+}
+
+TEST(Store, TheScheduleOrdersEachAdaptersDeliveriesByDueTimeAndFollowsEveryChange) {
+  TempDir dir;
+  auto store = Store::open(dir.path().string());
+  ASSERT_OK(store);
+  Case a = make_case("portal", "m-1"), b = make_case("portal", "m-2"),
+       c = make_case("portal", "m-3");
+  std::vector<CommitItem> items = {item(&a, 2), item(&b, 2), item(&c, 2)};
+  ASSERT_OK((*store)->commit(items, kNov23));
+  EXPECT_EQ(scheduled_cases(**store, "transfer"),
+            (std::vector<std::string>{a.case_number, b.case_number, c.case_number}));
+  EXPECT_EQ(scheduled_cases(**store, "mail").size(), 3u);
+  // Paging: after a key, up to a limit.
+  EXPECT_EQ(scheduled_cases(**store, "transfer", ScheduleKey{0, a.case_number, 0}, 1),
+            (std::vector<std::string>{b.case_number}));
+
+  // a is retried later: it moves behind the others; b is delivered; c is dead-lettered.
+  OutboxEntry retry = entry(a.case_number, 1, kNov23 + 1000, "HTTP 503");
+  ASSERT_OK((*store)->record_retry(retry));
+  OutboxEntry done = entry(b.case_number, 1, 0, "");
+  EXPECT_TRUE((*store)->is_scheduled(done));
+  ASSERT_OK((*store)->record_delivered(done));
+  EXPECT_FALSE((*store)->is_scheduled(done));
+  OutboxEntry stale = entry(a.case_number, 0, 0, "");  // a copy from before the retry
+  EXPECT_FALSE((*store)->is_scheduled(stale));
+  EXPECT_TRUE((*store)->is_scheduled(retry));
+  Case d = make_case("portal", "m-4");
+  std::vector<CommitItem> more = {item(&d)};
+  ASSERT_OK((*store)->commit(more, kNov23));
+  EXPECT_EQ(scheduled_cases(**store, "transfer"),
+            (std::vector<std::string>{c.case_number, d.case_number, a.case_number}));
+  ASSERT_OK((*store)->record_dead_letter(entry(c.case_number, 10, kNov23, "no")));
+  EXPECT_EQ(scheduled_cases(**store, "transfer"),
+            (std::vector<std::string>{d.case_number, a.case_number}));
+  auto counts = (*store)->count_scheduled();
+  ASSERT_OK(counts);
+  EXPECT_EQ(*counts,
+            (std::map<std::string, std::size_t, std::less<>>{{"mail", 3}, {"transfer", 2}}));
+  // A replayed dead letter is scheduled again, due at once.
+  OutboxEntry again = entry(c.case_number, 0, 0, "");
+  ASSERT_OK((*store)->replay_dead_letter(again));
+  EXPECT_EQ(scheduled_cases(**store, "transfer"),
+            (std::vector<std::string>{c.case_number, d.case_number, a.case_number}));
+}
+
+TEST(Store, AStoreFromBeforeTheScheduleGetsItBuiltAtOpen) {
+  TempDir dir;
+  std::string number;
+  {
+    auto store = Store::open(dir.path().string());
+    ASSERT_OK(store);
+    Case a = make_case("portal", "m-1");
+    std::vector<CommitItem> items = {item(&a, 2)};
+    ASSERT_OK((*store)->commit(items, kNov23));
+    number = a.case_number;
+  }
+  {
+    // Remove the index and its marker with RocksDB itself: the store as an older build left it.
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name :
+         {"default", "cases", "idempotency", "outbox", "deadletters", "schedule"}) {
+      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), dir.path().string(), cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[0], "schedule_index").ok());
+    ASSERT_TRUE(db->DeleteRange(rocksdb::WriteOptions(), handles[5], "", "\xff").ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+  }
+  auto store = Store::open(dir.path().string());
+  ASSERT_OK(store);
+  EXPECT_EQ(scheduled_cases(**store, "transfer"), (std::vector<std::string>{number}));
+  EXPECT_EQ(scheduled_cases(**store, "mail"), (std::vector<std::string>{number}));
 }
 
 TEST(Store, RefusesADamagedDatabase) {

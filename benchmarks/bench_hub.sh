@@ -1,0 +1,54 @@
+# Sourced by the benchmark scripts: a hub configuration with one office whose one channel uses
+# the adapter instance `bench`, and starting the hub on it. Expects PWD = the project root.
+
+# write_bench_config WORK INSTANCE PARAMS [TOP_LEVEL] [OFFICE_LINE]
+#   INSTANCE: the keys of the `bench` instance, one per line, indented by 4 after the first
+#   PARAMS: the channel's params (a flow mapping's inside); TOP_LEVEL: more top-level YAML
+#   OFFICE_LINE: one more key of the office (e.g. its certificate)
+write_bench_config() {
+  local work=$1 instance=$2 params=$3 top_level=${4:-} office_line=${5:-}
+  cat > "$work/routing.yaml" <<YAML
+areas:
+  gv100ad: $PWD/../shared/corpus/areas/GV100AD_301123.txt
+offices:
+  - id: bench-office
+    name: "Benchmark office"
+    ${office_line}
+    channels:
+      - adapter: bench
+        params: { ${params} }
+responsibilities:
+  - { service: "*", area: "150860015015", office: bench-office }
+YAML
+  cat > "$work/ozg-hub.yaml" <<YAML
+listen: "127.0.0.1:0"
+amqp: { dev_mode: true }  # plaintext ANONYMOUS: a local benchmark
+admin: { listen: "127.0.0.1:0" }
+data_dir: $work/data
+schemas:
+  - namespace: "urn:ozg-hub:schema:antrag:1.0"
+    xsd: $PWD/schemas/ozg-antrag/ozg-antrag-1.0.xsd
+routing:
+  directory: $work/routing.yaml
+$top_level
+adapters:
+  bench:
+    $instance
+YAML
+}
+
+# start_bench_hub BINARY WORK: starts the hub in the background; sets HUB (its pid), AMQP and
+# ADMIN (host:port), or exits with its log when it does not come up.
+start_bench_hub() {
+  local binary=$1 work=$2
+  : > "$work/hub.log"
+  "$binary" --config "$work/ozg-hub.yaml" 2>"$work/hub.log" & HUB=$!
+  for _ in $(seq 1 600); do grep -q amqp.listening "$work/hub.log" 2>/dev/null && break; sleep 0.1; done
+  AMQP=$(bench_hub_address "$work" amqp.listening)
+  ADMIN=$(bench_hub_address "$work" admin.listening)
+  [ -n "$AMQP" ] || { echo "hub did not start"; cat "$work/hub.log"; exit 1; }
+}
+
+bench_hub_address() {
+  grep "\"event\":\"$2\"" "$1/hub.log" | grep -o '"address":"[0-9.:]*"' | cut -d'"' -f4
+}

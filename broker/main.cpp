@@ -14,6 +14,7 @@
 #include "admin/admin_server.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
+#include "crypto/keyring.hpp"
 #include "delivery/delivery_host.hpp"
 #include "delivery/plugin_loader.hpp"
 #include "ingress/amqp_listener.hpp"
@@ -22,6 +23,7 @@
 #include "pipeline/outbox.hpp"
 #include "pipeline/routing_state.hpp"
 #include "registry.hpp"
+#include "store/retention_sweeper.hpp"
 #include "store/store.hpp"
 #include "validation/xml_validator.hpp"
 
@@ -58,6 +60,7 @@ struct Loaded {
   delivery::AdapterRegistry adapter_types;
   delivery::AdapterMap adapters;  // declared before `routing`, which points into it
   std::shared_ptr<const pipeline::RoutingSnapshot> routing;
+  std::shared_ptr<const crypto::Keyring> keyring;
 };
 
 // Everything that can be checked without opening the store or the port.
@@ -100,7 +103,31 @@ Status load_everything(const std::string& config_path, Loaded& l) {
   auto routing = pipeline::RoutingSnapshot::load(l.config.routing_directory, l.adapters);
   if (!routing) return routing.status();
   l.routing = *routing;
+  auto keyring = crypto::Keyring::open(l.config.encryption);
+  if (!keyring) return keyring.status();
+  l.keyring = *keyring;
   return Status::ok();
+}
+
+// SIGHUP: the KEKs are read again from the configuration file, so a new active KEK takes over
+// without a restart (the sweeper then re-wraps the older data keys). Whatever fails to load is
+// not applied and the old keyring keeps serving.
+void reload_keyring(const std::string& config_path, crypto::KeyringState& keys,
+                    store::RetentionSweeper& sweeper) {
+  if (config_path.empty()) return;  // the embedded defaults do not change
+  auto cfg = config::load_file(config_path);
+  Status s = cfg ? Status::ok() : cfg.status();
+  if (s.is_ok()) {
+    auto keyring = crypto::Keyring::open(cfg->encryption);
+    if (keyring) {
+      keys.set(*keyring);
+      sweeper.wake();
+      log::info("encryption.reloaded", {{"active_kek", (*keyring)->active_id()}});
+      return;
+    }
+    s = keyring.status();
+  }
+  log::error("encryption.reload_failed", {{"error", s.message()}});
 }
 
 }  // namespace
@@ -169,7 +196,9 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(l.config.data_dir, ec);
   if (ec) return fail("cannot create data_dir " + l.config.data_dir + ": " + ec.message());
-  auto store = store::Store::open((std::filesystem::path(l.config.data_dir) / "store").string());
+  auto keys = std::make_shared<crypto::KeyringState>(std::move(l.keyring));
+  auto store = store::Store::open((std::filesystem::path(l.config.data_dir) / "store").string(),
+                                  {keys, l.config.retention.payload, l.config.retention.audit});
   if (!store) return fail(store.status().message());
 
   pipeline::RoutingState routing;
@@ -183,7 +212,9 @@ int main(int argc, char** argv) {
   int workers = l.config.workers > 0
                     ? l.config.workers
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  pipeline::Intake intake(l.config.limits, l.catalog, routing, committer, store->get());
+  pipeline::Intake intake(l.config.limits, l.catalog, routing, committer, store->get(), keys.get());
+  store::RetentionSweeper sweeper(**store, *keys, l.config.retention.sweep_interval,
+                                  *metrics_registry);
   ingress::AmqpListener listener(l.config, intake);
 
   admin::AdminApi admin_api(metrics_registry, delivery, **store);
@@ -192,6 +223,7 @@ int main(int argc, char** argv) {
     return fail(s.message());
   }
   delivery.start();
+  sweeper.start();
   committer.start();
   intake.start(workers);
   log::info("hub.started",
@@ -216,6 +248,7 @@ int main(int argc, char** argv) {
         } else {
           log::error("routing.reload_failed", {{"error", s.message()}});
         }
+        reload_keyring(config_path, *keys, sweeper);
         continue;
       }
       log::info("hub.stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
@@ -238,6 +271,7 @@ int main(int argc, char** argv) {
   intake.stop();
   committer.stop();
   delivery.stop();
+  sweeper.stop();
   log::info("hub.stopped");
   return s.is_ok() ? 0 : 1;
 }

@@ -1,10 +1,22 @@
 // The durable store: RocksDB, one column family per kind of record.
 //
-//   cases        case_number -> encoded Case (record_codec.hpp)
-//   idempotency  sender 0x00 message_id -> case_number
+//   cases        case_number -> the encoded Case sealed under its data key (case_seal.hpp)
+//   keys         case_number -> KEK id + wrapped data key (case_seal.hpp)
+//   idempotency  sender 0x00 message_id -> case_number 0x00 office_id
 //   outbox       case_number 0x00 channel(u16 BE) -> OutboxEntry (a delivery still to do)
 //   deadletters  case_number 0x00 channel(u16 BE) -> OutboxEntry (attempts and last error)
-//   default      meta: the case number generator's state
+//   audit        the audit trail, no personal data (audit_trail.hpp)
+//   retention    kind ('p' payload, 'a' audit) due_ms(u64 BE) case_number -> "" (deletions due)
+//   default      meta: the case number generator's state, the store format
+//
+// Lifecycle of a case: committed (sealed, key stored, audited) -> each channel delivered,
+// dead-lettered, replayed or purged (audited) -> when no outbox entry and no dead letter is
+// left, its deletion is scheduled at now + retention.payload -> the sweeper (sweep()) destroys
+// the data key first (synced: from here the case is unreadable), then deletes the payload,
+// flushes and compacts the deleted range so no ciphertext stays in the files -> the audit trail
+// and the idempotency record are kept for retention.audit more, then deleted too. So a message
+// re-sent after its case was deleted is still recognised as a duplicate (accepted with its old
+// case number, not delivered again) until its audit trail expires.
 //
 // commit() is the only place an application becomes durable: one synced WriteBatch for many
 // applications (group commit). Everything after it (delivery bookkeeping) is written without
@@ -15,16 +27,22 @@
 // called from any thread concurrently.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "common/application.hpp"
 #include "common/status.hpp"
+#include "crypto/keyring.hpp"
 #include "store/case_number.hpp"
+#include "store/case_seal.hpp"
 
 namespace rocksdb {
 class DB;
@@ -44,6 +62,8 @@ struct CommitItem {
   Case* case_ = nullptr;  // office_id and app set; case_number is filled in
   // Each of the office's channels: one outbox entry per channel.
   std::span<const ChannelRef> channels;
+  // The data key and hashes, made by a worker (prepare_case); made by commit() when absent.
+  const PreparedCase* prepared = nullptr;
   // out
   // (sender, message_id) was committed before: case_number and office_id are the old ones
   bool duplicate = false;
@@ -60,10 +80,25 @@ struct OutboxEntry {
   std::string last_error;     // free of personal data
 };
 
+struct StoreOptions {
+  // The KEKs. Null: one random KEK held in memory (tests; nothing stays readable after close).
+  std::shared_ptr<crypto::KeyringState> keys;
+  std::chrono::milliseconds payload_retention{std::chrono::hours(24 * 7)};
+  std::chrono::milliseconds audit_retention{std::chrono::hours(24 * 730)};
+};
+
+// What one sweep did.
+struct SweepResult {
+  std::size_t cases_deleted = 0;
+  std::size_t audits_expired = 0;
+  std::size_t keys_rewrapped = 0;
+};
+
 class Store {
  public:
-  // Opens or creates the database in `dir`. A damaged database is refused with its error.
-  static Result<std::unique_ptr<Store>> open(const std::string& dir);
+  // Opens or creates the database in `dir`. A damaged database is refused with its error, and so
+  // is a database written by a version that stored cases unencrypted (there is no migration).
+  static Result<std::unique_ptr<Store>> open(const std::string& dir, StoreOptions options = {});
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -74,7 +109,24 @@ class Store {
   // batch may be acknowledged.
   Status commit(std::span<CommitItem> items, std::int64_t now_ms);
 
+  // not_found when the case or its data key is gone (deleted after its retention).
   Result<Case> load_case(const std::string& case_number) const;
+
+  // The audit trail of a case, one JSON object per event in time order; not_found when none.
+  Result<std::vector<std::string>> audit_trail(const std::string& case_number) const;
+  // Whether the case's payload is still stored (false once its data key is destroyed).
+  bool has_payload(const std::string& case_number) const;
+
+  // Retention, run by one thread (retention_sweeper.hpp): deletes cases whose retention is over
+  // (data key first), expires audit trails, and re-wraps up to `rewrap_limit` data keys held by
+  // a KEK that is not the active one. Compacts what it deleted.
+  Result<SweepResult> sweep(std::int64_t now_ms, std::size_t rewrap_limit);
+  // The first step of deleting a case (exposed for tests): destroys its data key, synced.
+  Status destroy_key(const std::string& case_number, std::int64_t now_ms);
+  // Data keys stored, per KEK id (the KEKs an operator may not remove yet).
+  std::map<std::string, std::int64_t> data_keys_per_kek() const;
+  // The stored (sealed) record of a case, exactly as in the database (tests).
+  Result<std::string> sealed_record(const std::string& case_number) const;
 
   // Whether (sender, message_id) was committed already. Safe from any thread.
   bool is_committed(const std::string& sender, const std::string& message_id) const;
@@ -100,6 +152,14 @@ class Store {
  private:
   Store() = default;
   Status scan(rocksdb::ColumnFamilyHandle* cf, const std::function<Status(OutboxEntry)>& fn) const;
+  bool has_prefix(rocksdb::ColumnFamilyHandle* cf, const std::string& prefix) const;
+  // Schedules the case's deletion when none of its deliveries is left (outbox or dead letters).
+  Status schedule_deletion_if_done(const std::string& case_number, std::int64_t now_ms);
+  Status delete_case(const std::string& case_number, std::int64_t now_ms, bool& deleted);
+  Status expire_audit(const std::string& case_number, bool& expired);
+  Result<std::size_t> rewrap(std::size_t limit);
+  Status compact(rocksdb::ColumnFamilyHandle* cf, const std::string& first, const std::string& last);
+  void count_key(const std::string& kek_id, std::int64_t delta);
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -108,7 +168,13 @@ class Store {
   rocksdb::ColumnFamilyHandle* idempotency_ = nullptr;
   rocksdb::ColumnFamilyHandle* outbox_ = nullptr;
   rocksdb::ColumnFamilyHandle* deadletters_ = nullptr;
+  rocksdb::ColumnFamilyHandle* keys_ = nullptr;
+  rocksdb::ColumnFamilyHandle* audit_ = nullptr;
+  rocksdb::ColumnFamilyHandle* retention_ = nullptr;
   CaseNumberGenerator case_numbers_;  // committer thread only
+  StoreOptions options_;
+  mutable std::mutex counts_mutex_;
+  std::map<std::string, std::int64_t> deks_per_kek_;
 };
 
 // Key helpers, exposed for tests.

@@ -80,6 +80,7 @@ class Pkcs11Kek final : public Kek {
         what_(std::move(what)) {}
   ~Pkcs11Kek() override {
     for (auto s : idle_) m_->f->C_CloseSession(s);
+    if (login_session_) m_->f->C_CloseSession(*login_session_);
   }
   Pkcs11Kek(const Pkcs11Kek&) = delete;
   Pkcs11Kek& operator=(const Pkcs11Kek&) = delete;
@@ -87,13 +88,15 @@ class Pkcs11Kek final : public Kek {
   const std::string& id() const override { return id_; }
 
   Status open(const std::string& pin, const std::string& key_label) {
+    // This session stays open, unused, while the KEK lives: the login belongs to the token's
+    // sessions, and closing the last one would log out and invalidate the key's handle.
     auto s = take();
     if (!s) return s.status();
+    login_session_ = *s;
     CK_RV rv = m_->f->C_Login(*s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(
                                                   const_cast<char*>(pin.data())),
                               pin.size());
     if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
-      m_->f->C_CloseSession(*s);
       return Status::invalid_argument(what_ + ": login failed (" + rv_text(rv) +
                                       "); check the PIN file");
     }
@@ -107,7 +110,6 @@ class Pkcs11Kek final : public Kek {
     rv = m_->f->C_FindObjectsInit(*s, tmpl, 2);
     if (rv == CKR_OK) rv = m_->f->C_FindObjects(*s, found, 2, &count);
     m_->f->C_FindObjectsFinal(*s);
-    give(*s);
     if (rv != CKR_OK) return Status::io_error(what_ + ": searching the key failed: " + rv_text(rv));
     if (count == 0) return Status::not_found(what_ + ": no secret key with that label");
     if (count > 1) return Status::invalid_argument(what_ + ": more than one key with that label");
@@ -215,6 +217,7 @@ class Pkcs11Kek final : public Kek {
   CK_SLOT_ID slot_;
   std::string what_;
   CK_OBJECT_HANDLE key_ = 0;
+  std::optional<CK_SESSION_HANDLE> login_session_;
   mutable std::mutex mutex_;
   mutable std::vector<CK_SESSION_HANDLE> idle_;
 };

@@ -101,6 +101,9 @@ adapters:
   bench:
     $INSTANCE
     concurrency: $CONCURRENCY
+encryption:
+  keks:
+    bench: { type: file, path: $WORK/kek.key, create_if_missing: true }
 YAML
 "$BUILD/broker/ozg-hub" --config "$WORK/ozg-hub.yaml" 2>"$WORK/hub.log" & HUB=$!
 for _ in $(seq 1 100); do grep -q amqp.listening "$WORK/hub.log" 2>/dev/null && break; sleep 0.1; done

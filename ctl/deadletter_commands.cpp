@@ -68,9 +68,9 @@ void print_table(const json& letters, std::FILE* out) {
                "ATTEMPTS", "DEAD SINCE", "LAST ERROR");
   for (const auto& e : letters) {
     std::fprintf(out, "%-20s  %2s  %-32s  %-12s  %8s  %-24s  %s\n", json_text(e, "case").c_str(),
-                 json_text(e, "channel").c_str(), json_text(e, "office").c_str(), json_text(e, "adapter").c_str(),
-                 json_text(e, "attempts").c_str(), json_text(e, "dead_since").c_str(),
-                 json_text(e, "last_error").c_str());
+                 json_text(e, "channel").c_str(), json_text(e, "office").c_str(),
+                 json_text(e, "adapter").c_str(), json_text(e, "attempts").c_str(),
+                 json_text(e, "dead_since").c_str(), json_text(e, "last_error").c_str());
   }
 }
 
@@ -127,7 +127,8 @@ int run_deadletters(const AdminClient& client, const std::vector<std::string>& a
   // case that dies meanwhile is not swept away unconfirmed.
   std::vector<std::string> channels;
   for (const auto& e : body["dead_letters"]) {
-    if (!o.channel || json_text(e, "channel") == *o.channel) channels.push_back(json_text(e, "channel"));
+    if (!o.channel || json_text(e, "channel") == *o.channel)
+      channels.push_back(json_text(e, "channel"));
   }
   const std::size_t n = channels.size();
   if (n == 0) {

@@ -204,9 +204,10 @@ Response AdminApi::audit(const std::string& case_number) const {
   if (!trail) return from_status(trail.status());
   json events = json::array();
   for (const auto& e : *trail) events.push_back(json::parse(e, nullptr, false));
-  return json_response(200, json{{"case", case_number},
-                                 {"payload", store_.has_payload(case_number) ? "stored" : "deleted"},
-                                 {"events", std::move(events)}});
+  return json_response(200,
+                       json{{"case", case_number},
+                            {"payload", store_.has_payload(case_number) ? "stored" : "deleted"},
+                            {"events", std::move(events)}});
 }
 
 }  // namespace ozghub::admin

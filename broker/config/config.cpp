@@ -344,10 +344,10 @@ void parse_retention(Reader& r, const YAML::Node& n, Config& c) {
 Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck& check) {
   Config c;
   if (root.IsNull() || !root.IsDefined()) return c;
-  r.check_keys(root, "the top level",
-               {"listen", "admin", "data_dir", "schemas", "routing", "adapters", "plugins",
-                "limits", "workers", "delivery_threads", "commit", "retry", "encryption",
-                "retention", "log_level"});
+  r.check_keys(
+      root, "the top level",
+      {"listen", "admin", "data_dir", "schemas", "routing", "adapters", "plugins", "limits",
+       "workers", "delivery_threads", "commit", "retry", "encryption", "retention", "log_level"});
   if (!root.IsMap()) return r.status();
   parse_listen(r, root["listen"], c);
   if (auto n = root["admin"]; n.IsDefined()) {

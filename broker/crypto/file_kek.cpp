@@ -56,8 +56,10 @@ std::string wrap_aad(const std::string& kek_id) { return "ozg-hub dek v1\n" + ke
 
 Status check_private_file(const std::string& what, const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return Status::io_error(what + " " + path + ": " + errno_text());
-  if (!S_ISREG(st.st_mode)) return Status::invalid_argument(what + " " + path + " is not a regular file");
+  if (::stat(path.c_str(), &st) != 0)
+    return Status::io_error(what + " " + path + ": " + errno_text());
+  if (!S_ISREG(st.st_mode))
+    return Status::invalid_argument(what + " " + path + " is not a regular file");
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
@@ -91,8 +93,8 @@ Result<std::unique_ptr<Kek>> open_file_kek(const std::string& id, const std::str
   if (Status s = check_private_file(what, path); !s.is_ok()) return s;
   if (st.st_size != static_cast<off_t>(kKeyBytes)) {
     return Status::invalid_argument(what + " " + path + " must hold exactly " +
-                                    std::to_string(kKeyBytes) +
-                                    " random bytes, not " + std::to_string(st.st_size));
+                                    std::to_string(kKeyBytes) + " random bytes, not " +
+                                    std::to_string(st.st_size));
   }
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::io_error(what + ": " + errno_text());

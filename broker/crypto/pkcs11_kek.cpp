@@ -76,7 +76,10 @@ Result<std::string> read_pin(const std::string& path) {
 class Pkcs11Kek final : public Kek {
  public:
   Pkcs11Kek(std::string id, std::shared_ptr<Module> m, CK_SLOT_ID slot, std::string what)
-      : id_(std::move(id)), aad_(wrap_aad(id_)), m_(std::move(m)), slot_(slot),
+      : id_(std::move(id)),
+        aad_(wrap_aad(id_)),
+        m_(std::move(m)),
+        slot_(slot),
         what_(std::move(what)) {}
   ~Pkcs11Kek() override {
     for (auto s : idle_) m_->f->C_CloseSession(s);
@@ -93,9 +96,8 @@ class Pkcs11Kek final : public Kek {
     auto s = take();
     if (!s) return s.status();
     login_session_ = *s;
-    CK_RV rv = m_->f->C_Login(*s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(
-                                                  const_cast<char*>(pin.data())),
-                              pin.size());
+    CK_RV rv = m_->f->C_Login(
+        *s, CKU_USER, reinterpret_cast<CK_UTF8CHAR_PTR>(const_cast<char*>(pin.data())), pin.size());
     if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
       return Status::invalid_argument(what_ + ": login failed (" + rv_text(rv) +
                                       "); check the PIN file");
@@ -135,11 +137,12 @@ class Pkcs11Kek final : public Kek {
     Status st = run(*iv, [&](CK_SESSION_HANDLE s, CK_MECHANISM* mech) {
       CK_RV rv = m_->f->C_EncryptInit(s, mech, key_);
       if (rv != CKR_OK) return rv;
-      return m_->f->C_Encrypt(
-          s, reinterpret_cast<CK_BYTE_PTR>(const_cast<char*>(dek_bytes.data())), dek_bytes.size(),
-          reinterpret_cast<CK_BYTE_PTR>(out.data()) + kNonceBytes, &len);
+      return m_->f->C_Encrypt(s, reinterpret_cast<CK_BYTE_PTR>(const_cast<char*>(dek_bytes.data())),
+                              dek_bytes.size(),
+                              reinterpret_cast<CK_BYTE_PTR>(out.data()) + kNonceBytes, &len);
     });
-    if (!st.is_ok()) return Status::internal(what_ + ": wrapping a data key failed: " + st.message());
+    if (!st.is_ok())
+      return Status::internal(what_ + ": wrapping a data key failed: " + st.message());
     if (len != kKeyBytes + kTagBytes) return Status::internal(what_ + ": unexpected wrap length");
     return out;
   }
@@ -225,8 +228,8 @@ class Pkcs11Kek final : public Kek {
 }  // namespace
 
 Result<std::unique_ptr<Kek>> open_pkcs11_kek(const std::string& id, const Pkcs11KeyRef& ref) {
-  const std::string what = "key-encryption key '" + id + "' (PKCS#11 token '" + ref.token +
-                           "', key '" + ref.key + "')";
+  const std::string what =
+      "key-encryption key '" + id + "' (PKCS#11 token '" + ref.token + "', key '" + ref.key + "')";
   auto pin = read_pin(ref.pin_file);
   if (!pin) return Status::invalid_argument(what + ": " + pin.status().message());
   auto m = load_module(ref.module);

@@ -25,8 +25,8 @@ namespace ozghub::store {
 // What the committer needs besides the case: made on a worker thread.
 struct PreparedCase {
   crypto::SealingKey key;
-  std::string xml_sha256;                       // hex
-  std::vector<std::string> attachment_sha256;   // hex, in attachment order
+  std::string xml_sha256;                      // hex
+  std::vector<std::string> attachment_sha256;  // hex, in attachment order
 };
 
 Result<PreparedCase> prepare_case(const Case& c, const crypto::Keyring& keys);

@@ -34,7 +34,8 @@ std::string retention_key(char kind, std::int64_t due_ms, const std::string& cas
 
 std::int64_t retention_due(std::string_view key) {
   std::uint64_t v = 0;
-  for (std::size_t i = 1; i < 9 && i < key.size(); ++i) v = (v << 8) | static_cast<std::uint8_t>(key[i]);
+  for (std::size_t i = 1; i < 9 && i < key.size(); ++i)
+    v = (v << 8) | static_cast<std::uint8_t>(key[i]);
   return static_cast<std::int64_t>(v);
 }
 
@@ -546,8 +547,8 @@ Status Store::record_delivered(const OutboxEntry& e) {
   batch.Delete(outbox_, outbox_key(e.case_number, e.channel));
   batch.Put(audit_, audit_key(e.case_number, now, AuditKind::kDelivered, e.channel),
             audit_channel(AuditKind::kDelivered, e, now));
-  if (Status s = from_rocks(db_->Write(rocksdb::WriteOptions(), &batch),
-                            "recording a delivery failed");
+  if (Status s =
+          from_rocks(db_->Write(rocksdb::WriteOptions(), &batch), "recording a delivery failed");
       !s.is_ok()) {
     return s;
   }

@@ -158,7 +158,8 @@ class Store {
   Status delete_case(const std::string& case_number, std::int64_t now_ms, bool& deleted);
   Status expire_audit(const std::string& case_number, bool& expired);
   Result<std::size_t> rewrap(std::size_t limit);
-  Status compact(rocksdb::ColumnFamilyHandle* cf, const std::string& first, const std::string& last);
+  Status compact(rocksdb::ColumnFamilyHandle* cf, const std::string& first,
+                 const std::string& last);
   void count_key(const std::string& kek_id, std::int64_t delta);
 
   std::unique_ptr<rocksdb::DB> db_;

@@ -66,7 +66,8 @@ retention: { payload: 7 days, sweep_interval: 0s }
            "hub.yaml:7: encryption.keks.bad id!: a key id is 1-64",
            "hub.yaml:8: encryption.keks.nofile: type file needs 'path'",
            "hub.yaml:9: encryption.keks.half: type pkcs11 needs",
-           "hub.yaml:10: encryption.keks.mixed: module, token, key and pin_file are for type pkcs11",
+           "hub.yaml:10: encryption.keks.mixed: module, token, key and pin_file are for type "
+           "pkcs11",
            "hub.yaml:11: encryption.keks.what.type must be file or pkcs11",
            "hub.yaml:12: unknown key 'colour' in encryption.keks.extra",
            "hub.yaml:5: encryption.active_kek: 'missing' is not one of encryption.keks",
@@ -78,7 +79,8 @@ retention: { payload: 7 days, sweep_interval: 0s }
 }
 
 TEST(EncryptionConfig, SeveralKeksNeedAnActiveOne) {
-  auto c = with("encryption: { keks: { a: { type: file, path: /a }, b: { type: file, path: /b } } }\n");
+  auto c =
+      with("encryption: { keks: { a: { type: file, path: /a }, b: { type: file, path: /b } } }\n");
   ASSERT_FALSE(c.is_ok());
   EXPECT_NE(c.status().message().find("encryption.active_kek is required"), std::string::npos);
 }

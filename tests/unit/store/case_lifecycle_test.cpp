@@ -18,8 +18,8 @@ using std::chrono::milliseconds;
 constexpr char kMarker[] = "Zq7-personal-marker-Mustermann";
 const std::vector<ChannelRef> kOneChannel = {{"transfer", "k0"}};
 
-std::shared_ptr<const crypto::Keyring> keyring(std::vector<std::pair<std::string, std::string>> keks,
-                                               const std::string& active) {
+std::shared_ptr<const crypto::Keyring> keyring(
+    std::vector<std::pair<std::string, std::string>> keks, const std::string& active) {
   std::vector<std::shared_ptr<const crypto::Kek>> out;
   for (auto& [id, bytes] : keks) {
     out.emplace_back(crypto::memory_kek(id, *crypto::DataKey::from_bytes(bytes)));
@@ -42,7 +42,8 @@ Case make_case(const std::string& message_id) {
 }
 
 // Every file under `dir` whose bytes contain `needle`.
-std::vector<std::string> files_containing(const std::filesystem::path& dir, std::string_view needle) {
+std::vector<std::string> files_containing(const std::filesystem::path& dir,
+                                          std::string_view needle) {
   std::vector<std::string> out;
   for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
     if (!f.is_regular_file()) continue;
@@ -89,8 +90,8 @@ class CaseLifecycle : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::shared_ptr<crypto::KeyringState> keys_ = std::make_shared<crypto::KeyringState>(
-      keyring({{"k1", std::string(32, '1')}}, "k1"));
+  std::shared_ptr<crypto::KeyringState> keys_ =
+      std::make_shared<crypto::KeyringState>(keyring({{"k1", std::string(32, '1')}}, "k1"));
   std::unique_ptr<Store> store_;
 };
 
@@ -240,8 +241,8 @@ TEST_F(CaseLifecycle, ADatabaseWithUnencryptedCasesIsRefused) {
     rocksdb::Options o;
     o.create_if_missing = true;
     o.create_missing_column_families = true;
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-        {rocksdb::kDefaultColumnFamilyName, {}}, {"cases", {}}};
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                        {"cases", {}}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(o, dir_.path().string(), cfs, &handles, &db).ok());

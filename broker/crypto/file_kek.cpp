@@ -6,14 +6,15 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <system_error>
 
 namespace ozghub::crypto {
 namespace {
 
 class FileKek final : public Kek {
  public:
-  FileKek(std::string id, DataKey key) : id_(std::move(id)), aad_(wrap_aad(id_)), key_(key) {}
+  FileKek(std::string id, const DataKey& key)
+      : id_(std::move(id)), aad_(wrap_aad(id_)), key_(key) {}
   const std::string& id() const override { return id_; }
   Result<std::string> wrap(const DataKey& dek) const override {
     return seal(key_, aad_, dek.bytes());
@@ -32,7 +33,7 @@ class FileKek final : public Kek {
   DataKey key_;
 };
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() { return std::error_code(errno, std::generic_category()).message(); }
 
 Status create_key_file(const std::string& path) {
   auto key = DataKey::generate();

@@ -5,7 +5,7 @@
 
 namespace ozghub::crypto {
 
-Keyring::Keyring(std::vector<std::shared_ptr<const Kek>> keks, std::string active) {
+Keyring::Keyring(std::vector<std::shared_ptr<const Kek>> keks, const std::string& active) {
   for (auto& k : keks) keks_.emplace(k->id(), std::move(k));
   active_ = keks_.at(active);
 }

@@ -30,7 +30,7 @@ class Keyring {
  public:
   // Opens every configured KEK (files checked, tokens logged in). Errors name each failing KEK.
   static Result<std::shared_ptr<const Keyring>> open(const config::Encryption& config);
-  Keyring(std::vector<std::shared_ptr<const Kek>> keks, std::string active);
+  Keyring(std::vector<std::shared_ptr<const Kek>> keks, const std::string& active);
 
   const std::string& active_id() const { return active_->id(); }
   std::vector<std::string> ids() const;

@@ -39,7 +39,10 @@ Result<std::shared_ptr<Module>> load_module(const std::string& path) {
   auto m = std::make_shared<Module>();
   m->handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (m->handle == nullptr) {
-    return Status::io_error("cannot load the PKCS#11 module " + path + ": " + ::dlerror());
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): glibc keeps dlerror per thread; under our mutex
+    const char* why = ::dlerror();
+    return Status::io_error("cannot load the PKCS#11 module " + path + ": " +
+                            (why != nullptr ? why : "dlopen failed"));
   }
   auto get = reinterpret_cast<CK_C_GetFunctionList>(::dlsym(m->handle, "C_GetFunctionList"));
   if (get == nullptr || get(&m->f) != CKR_OK || m->f == nullptr) {

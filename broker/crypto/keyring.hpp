@@ -10,10 +10,10 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/current.hpp"
 #include "config/config.hpp"
 #include "crypto/kek.hpp"
 
@@ -46,21 +46,9 @@ class Keyring {
   std::shared_ptr<const Kek> active_;
 };
 
-class KeyringState {
+class KeyringState : public Current<Keyring> {
  public:
-  explicit KeyringState(std::shared_ptr<const Keyring> keyring) : current_(std::move(keyring)) {}
-  std::shared_ptr<const Keyring> get() const {
-    std::lock_guard lock(mutex_);
-    return current_;
-  }
-  void set(std::shared_ptr<const Keyring> keyring) {
-    std::lock_guard lock(mutex_);
-    current_.swap(keyring);
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const Keyring> current_;
+  using Current::Current;
 };
 
 }  // namespace ozghub::crypto

@@ -67,6 +67,23 @@ class EncryptionAtRest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return json.loads(r.stdout)
 
+    def start_with_a_dead_letter(self):
+        """A hub whose office has a second channel on a share that is not mounted: one case,
+        delivered on channel 0, a dead letter on channel 1. Returns the share's path."""
+        share = os.path.join(self.tmp, "share-not-mounted")
+        routing = os.path.join(self.tmp, "routing.yaml")
+        routing_yaml(routing, share)
+        self.hub = Hub(self.tmp, routing=routing,
+                       retry="{ max_attempts: 1, initial_backoff_ms: 20, max_backoff_ms: 50 }",
+                       extra_config="retention: { sweep_interval: 100ms }")
+        self.hub.start()
+        outcomes, _ = self.hub.submit([application_message(
+            example_antrag().encode(), MOECKERN, PASSPORT, message_id="dl-1",
+            sender="portal-test")])
+        self.assertEqual(outcomes[0].state, "accepted")
+        wait_for("a dead letter", lambda: self.hub.metric("ozghub_dead_letters") == 1)
+        return share
+
     def test_nothing_readable_at_rest_and_deleted_after_retention(self):
         self.hub = Hub(self.tmp, extra_config="retention: { payload: 1s, sweep_interval: 100ms }")
         self.hub.start()
@@ -125,18 +142,7 @@ class EncryptionAtRest(unittest.TestCase):
         self.hub = None
 
     def test_rotation_without_downtime(self):
-        share = os.path.join(self.tmp, "share-not-mounted")
-        routing = os.path.join(self.tmp, "routing.yaml")
-        routing_yaml(routing, share)
-        self.hub = Hub(self.tmp, routing=routing,
-                       retry="{ max_attempts: 2, initial_backoff_ms: 20, max_backoff_ms: 50 }",
-                       extra_config="retention: { sweep_interval: 100ms }")
-        self.hub.start()
-        outcomes, _ = self.hub.submit([application_message(
-            example_antrag().encode(), MOECKERN, PASSPORT, message_id="rot-1",
-            sender="portal-test")])
-        self.assertEqual(outcomes[0].state, "accepted")
-        wait_for("a dead letter", lambda: self.hub.metric("ozghub_dead_letters") == 1)
+        share = self.start_with_a_dead_letter()
         wait_for("the key metric", lambda: self.hub.metric("ozghub_store_data_keys", kek="k1") == 1)
 
         with open(self.hub.config_path, encoding="utf-8") as f:
@@ -169,17 +175,7 @@ class EncryptionAtRest(unittest.TestCase):
         self.assertEqual(self.hub.metric("ozghub_dead_letters"), 0)
 
     def test_unknown_kek_is_a_clear_error(self):
-        share = os.path.join(self.tmp, "share-not-mounted")
-        routing = os.path.join(self.tmp, "routing.yaml")
-        routing_yaml(routing, share)
-        self.hub = Hub(self.tmp, routing=routing,
-                       retry="{ max_attempts: 1, initial_backoff_ms: 20, max_backoff_ms: 50 }")
-        self.hub.start()
-        outcomes, _ = self.hub.submit([application_message(
-            example_antrag().encode(), MOECKERN, PASSPORT, message_id="unk-1",
-            sender="portal-test")])
-        self.assertEqual(outcomes[0].state, "accepted")
-        wait_for("a dead letter", lambda: self.hub.metric("ozghub_dead_letters") == 1)
+        self.start_with_a_dead_letter()
         self.hub.stop()
         # Restarted with a different KEK only: the case's key cannot be unwrapped, and says why.
         with open(self.hub.config_path, encoding="utf-8") as f:

@@ -353,20 +353,36 @@ std::map<std::string, std::int64_t> Store::data_keys_per_kek() const {
   return deks_per_kek_;
 }
 
-Status Store::schedule_deletion_if_done(const std::string& case_number, std::int64_t now_ms) {
-  std::string prefix = case_number;
+Status Store::finish_channel(const OutboxEntry& e, rocksdb::ColumnFamilyHandle* from,
+                             AuditKind kind, bool sync) {
+  const std::int64_t now = wall_ms();
+  const std::string key = outbox_key(e.case_number, e.channel);
+  std::string prefix = e.case_number;
   prefix.push_back('\0');
-  if (has_prefix(outbox_, prefix) || has_prefix(deadletters_, prefix)) return Status::ok();
-  // Two channels finishing at once may both get here: the sweeper deletes once and drops the
-  // other schedule entry.
-  const std::int64_t due = now_ms + options_.payload_retention.count();
+  // Whether this was the case's last delivery is decided and written in one batch, under the
+  // case's lock stripe, so two channels finishing at once cannot both miss the schedule, and a
+  // crash keeps both or neither (an undone delivery repeats, and so does its schedule).
+  std::lock_guard lock(
+      finish_mutexes_[std::hash<std::string>{}(e.case_number) % finish_mutexes_.size()]);
+  const auto other_left = [&](rocksdb::ColumnFamilyHandle* cf) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key() != key) return true;
+    }
+    return false;
+  };
   rocksdb::WriteBatch batch;
-  batch.Put(retention_, retention_key(kPayloadDue, due, case_number), "");
-  batch.Put(audit_, audit_key(case_number, now_ms, AuditKind::kDeletionScheduled),
-            audit_deletion_scheduled(now_ms, due));
+  batch.Delete(from, key);
+  batch.Put(audit_, audit_key(e.case_number, now, kind, e.channel), audit_channel(kind, e, now));
+  if (!other_left(outbox_) && !other_left(deadletters_)) {
+    const std::int64_t due = now + options_.payload_retention.count();
+    batch.Put(retention_, retention_key(kPayloadDue, due, e.case_number), "");
+    batch.Put(audit_, audit_key(e.case_number, now, AuditKind::kDeletionScheduled),
+              audit_deletion_scheduled(now, due));
+  }
   rocksdb::WriteOptions wo;
-  wo.sync = true;
-  return from_rocks(db_->Write(wo, &batch), "scheduling the deletion of case " + case_number);
+  wo.sync = sync;
+  return from_rocks(db_->Write(wo, &batch), "recording the end of a delivery failed");
 }
 
 Status Store::destroy_key(const std::string& case_number, std::int64_t now_ms) {
@@ -542,17 +558,7 @@ bool Store::is_committed(const std::string& sender, const std::string& message_i
 }
 
 Status Store::record_delivered(const OutboxEntry& e) {
-  const std::int64_t now = wall_ms();
-  rocksdb::WriteBatch batch;
-  batch.Delete(outbox_, outbox_key(e.case_number, e.channel));
-  batch.Put(audit_, audit_key(e.case_number, now, AuditKind::kDelivered, e.channel),
-            audit_channel(AuditKind::kDelivered, e, now));
-  if (Status s =
-          from_rocks(db_->Write(rocksdb::WriteOptions(), &batch), "recording a delivery failed");
-      !s.is_ok()) {
-    return s;
-  }
-  return schedule_deletion_if_done(e.case_number, now);
+  return finish_channel(e, outbox_, AuditKind::kDelivered, false);
 }
 
 Status Store::record_retry(const OutboxEntry& e) {
@@ -600,17 +606,7 @@ Status Store::purge_dead_letter(const std::string& case_number, std::uint16_t ch
   if (!decode_entry(key, existing.ToStringView(), e)) {
     return Status::corruption("malformed dead letter in the store");
   }
-  const std::int64_t now = wall_ms();
-  rocksdb::WriteBatch batch;
-  batch.Delete(deadletters_, key);
-  batch.Put(audit_, audit_key(case_number, now, AuditKind::kPurged, channel),
-            audit_channel(AuditKind::kPurged, e, now));
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  if (Status s = from_rocks(db_->Write(wo, &batch), "purging a dead letter failed"); !s.is_ok()) {
-    return s;
-  }
-  return schedule_deletion_if_done(case_number, now);
+  return finish_channel(e, deadletters_, AuditKind::kPurged, true);
 }
 
 Result<std::vector<OutboxEntry>> Store::dead_letters_of(const std::string& case_number) const {

@@ -27,6 +27,7 @@
 // called from any thread concurrently.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -41,6 +42,7 @@
 #include "common/application.hpp"
 #include "common/status.hpp"
 #include "crypto/keyring.hpp"
+#include "store/audit_trail.hpp"
 #include "store/case_number.hpp"
 #include "store/case_seal.hpp"
 
@@ -153,8 +155,10 @@ class Store {
   Store() = default;
   Status scan(rocksdb::ColumnFamilyHandle* cf, const std::function<Status(OutboxEntry)>& fn) const;
   bool has_prefix(rocksdb::ColumnFamilyHandle* cf, const std::string& prefix) const;
-  // Schedules the case's deletion when none of its deliveries is left (outbox or dead letters).
-  Status schedule_deletion_if_done(const std::string& case_number, std::int64_t now_ms);
+  // Removes a finished delivery (delivered, or its dead letter purged) from `from`, audited, and
+  // schedules the case's deletion when it was the case's last one.
+  Status finish_channel(const OutboxEntry& e, rocksdb::ColumnFamilyHandle* from, AuditKind kind,
+                        bool sync);
   Status delete_case(const std::string& case_number, std::int64_t now_ms, bool& deleted);
   Status expire_audit(const std::string& case_number, bool& expired);
   Result<std::size_t> rewrap(std::size_t limit);
@@ -174,6 +178,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* retention_ = nullptr;
   CaseNumberGenerator case_numbers_;  // committer thread only
   StoreOptions options_;
+  std::array<std::mutex, 64> finish_mutexes_;  // finish_channel, striped by case number
   mutable std::mutex counts_mutex_;
   std::map<std::string, std::int64_t> deks_per_kek_;
 };

@@ -34,6 +34,9 @@ $top_level
 adapters:
   bench:
     $instance
+encryption:
+  keks:
+    bench: { type: file, path: $work/kek.key, create_if_missing: true }
 YAML
 }
 

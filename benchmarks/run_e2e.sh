@@ -33,6 +33,9 @@ adapters:
     type: transfer_dir
     root: $WORK/transfer
     sync: ${SYNC:-file}
+encryption:
+  keks:
+    bench: { type: file, path: $WORK/kek.key, create_if_missing: true }
 YAML
 "$BUILD/broker/ozg-hub" --config "$WORK/ozg-hub.yaml" 2>"$WORK/hub.log" &
 HUB=$!

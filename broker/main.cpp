@@ -14,6 +14,7 @@
 #include "admin/admin_server.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
+#include "crypto/keyring.hpp"
 #include "delivery/delivery_host.hpp"
 #include "delivery/plugin_loader.hpp"
 #include "ingress/amqp_listener.hpp"
@@ -24,6 +25,7 @@
 #include "pipeline/routing_state.hpp"
 #include "registry.hpp"
 #include "store/disk_monitor.hpp"
+#include "store/retention_sweeper.hpp"
 #include "store/store.hpp"
 #include "validation/xml_validator.hpp"
 
@@ -60,6 +62,7 @@ struct Loaded {
   delivery::AdapterRegistry adapter_types;
   delivery::AdapterMap adapters;  // declared before `routing`, which points into it
   std::shared_ptr<const pipeline::RoutingSnapshot> routing;
+  std::shared_ptr<const crypto::Keyring> keyring;
 };
 
 // Everything that can be checked without opening the store or the port.
@@ -102,7 +105,31 @@ Status load_everything(const std::string& config_path, Loaded& l) {
   auto routing = pipeline::RoutingSnapshot::load(l.config.routing_directory, l.adapters);
   if (!routing) return routing.status();
   l.routing = *routing;
+  auto keyring = crypto::Keyring::open(l.config.encryption);
+  if (!keyring) return keyring.status();
+  l.keyring = *keyring;
   return Status::ok();
+}
+
+// SIGHUP: the KEKs are read again from the configuration file, so a new active KEK takes over
+// without a restart (the sweeper then re-wraps the older data keys). Whatever fails to load is
+// not applied and the old keyring keeps serving.
+void reload_keyring(const std::string& config_path, crypto::KeyringState& keys,
+                    store::RetentionSweeper& sweeper) {
+  if (config_path.empty()) return;  // the embedded defaults do not change
+  auto cfg = config::load_file(config_path);
+  Status s = cfg ? Status::ok() : cfg.status();
+  if (s.is_ok()) {
+    auto keyring = crypto::Keyring::open(cfg->encryption);
+    if (keyring) {
+      keys.set(*keyring);
+      sweeper.wake();
+      log::info("encryption.reloaded", {{"active_kek", (*keyring)->active_id()}});
+      return;
+    }
+    s = keyring.status();
+  }
+  log::error("encryption.reload_failed", {{"error", s.message()}});
 }
 
 }  // namespace
@@ -172,7 +199,9 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(l.config.data_dir, ec);
   if (ec) return fail("cannot create data_dir " + l.config.data_dir + ": " + ec.message());
   const std::string store_dir = (std::filesystem::path(l.config.data_dir) / "store").string();
-  auto store = store::Store::open(store_dir);
+  auto keys = std::make_shared<crypto::KeyringState>(std::move(l.keyring));
+  auto store = store::Store::open(
+      store_dir, {keys, l.config.retention.payload, l.config.retention.audit});
   if (!store) return fail(store.status().message());
 
   pipeline::RoutingState routing;
@@ -192,7 +221,9 @@ int main(int argc, char** argv) {
   int workers = l.config.workers > 0
                     ? l.config.workers
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  pipeline::Intake intake(l.config.limits, l.catalog, routing, committer, store->get());
+  pipeline::Intake intake(l.config.limits, l.catalog, routing, committer, store->get(), keys.get());
+  store::RetentionSweeper sweeper(**store, *keys, l.config.retention.sweep_interval,
+                                  *metrics_registry);
   ingress::IngressGate gate;
   ingress::AmqpListener listener(l.config, intake, gate);
 
@@ -208,6 +239,7 @@ int main(int argc, char** argv) {
   }
   disk.start();
   delivery.start();
+  sweeper.start();
   committer.start();
   intake.start(workers);
   log::info("hub.started",
@@ -232,6 +264,7 @@ int main(int argc, char** argv) {
         } else {
           log::error("routing.reload_failed", {{"error", s.message()}});
         }
+        reload_keyring(config_path, *keys, sweeper);
         continue;
       }
       log::info("hub.stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
@@ -255,6 +288,7 @@ int main(int argc, char** argv) {
   committer.stop();
   delivery.stop();
   disk.stop();
+  sweeper.stop();
   log::info("hub.stopped");
   return s.is_ok() ? 0 : 1;
 }

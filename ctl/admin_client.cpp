@@ -50,4 +50,30 @@ Result<HttpAnswer> AdminClient::request(const std::string& method,
   }
 }
 
+std::optional<int> call_json(const AdminClient& client, const std::string& method,
+                             const std::string& target, nlohmann::json& body, std::FILE* err) {
+  auto answer = client.request(method, target);
+  if (!answer) {
+    std::fprintf(err, "ozg-hubctl: %s\n", answer.status().message().c_str());
+    return answer.status().code() == Status::Code::kUnavailable ? 3 : 1;
+  }
+  body = nlohmann::json::parse(answer->body, nullptr, false);
+  if (body.is_discarded()) {
+    std::fprintf(err, "ozg-hubctl: the admin endpoint answered HTTP %d with no JSON\n",
+                 answer->status);
+    return 1;
+  }
+  if (answer->status != 200) {
+    std::fprintf(err, "ozg-hubctl: %s\n", body.value("error", std::string("failed")).c_str());
+    return 1;
+  }
+  return std::nullopt;
+}
+
+std::string json_text(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
 }  // namespace ozghub::ctl

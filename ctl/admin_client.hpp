@@ -1,6 +1,9 @@
 // ozg-hubctl's connection to the daemon's admin endpoint: one HTTP/1.1 request per call.
 #pragma once
 
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "common/status.hpp"
@@ -26,5 +29,15 @@ class AdminClient {
  private:
   std::string address_;
 };
+
+// Sends a request and parses the JSON answer into `body`. On failure prints the daemon's error
+// (or why it could not be reached) to `err` and returns the exit code: 1 failed or not found,
+// 3 daemon unreachable.
+std::optional<int> call_json(const AdminClient& client, const std::string& method,
+                             const std::string& target, nlohmann::json& body, std::FILE* err);
+
+// A member of a JSON object as text for a table: strings as they are, anything else as JSON,
+// "" when absent.
+std::string json_text(const nlohmann::json& j, const char* key);
 
 }  // namespace ozghub::ctl

@@ -63,41 +63,14 @@ bool parse(const std::vector<std::string>& args, Options& o, std::string& proble
   return true;
 }
 
-// Sends a request; prints the daemon's error and returns the exit code when it failed.
-std::optional<int> call(const AdminClient& client, const std::string& method,
-                        const std::string& target, json& body, std::FILE* err) {
-  auto answer = client.request(method, target);
-  if (!answer) {
-    std::fprintf(err, "ozg-hubctl: %s\n", answer.status().message().c_str());
-    return answer.status().code() == Status::Code::kUnavailable ? 3 : 1;
-  }
-  body = json::parse(answer->body, nullptr, false);
-  if (body.is_discarded()) {
-    std::fprintf(err, "ozg-hubctl: the admin endpoint answered HTTP %d with no JSON\n",
-                 answer->status);
-    return 1;
-  }
-  if (answer->status != 200) {
-    std::fprintf(err, "ozg-hubctl: %s\n", body.value("error", std::string("failed")).c_str());
-    return 1;
-  }
-  return std::nullopt;
-}
-
-std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
 void print_table(const json& letters, std::FILE* out) {
   std::fprintf(out, "%-20s  %2s  %-32s  %-12s  %8s  %-24s  %s\n", "CASE", "CH", "OFFICE", "ADAPTER",
                "ATTEMPTS", "DEAD SINCE", "LAST ERROR");
   for (const auto& e : letters) {
-    std::fprintf(out, "%-20s  %2s  %-32s  %-12s  %8s  %-24s  %s\n", str(e, "case").c_str(),
-                 str(e, "channel").c_str(), str(e, "office").c_str(), str(e, "adapter").c_str(),
-                 str(e, "attempts").c_str(), str(e, "dead_since").c_str(),
-                 str(e, "last_error").c_str());
+    std::fprintf(out, "%-20s  %2s  %-32s  %-12s  %8s  %-24s  %s\n", json_text(e, "case").c_str(),
+                 json_text(e, "channel").c_str(), json_text(e, "office").c_str(),
+                 json_text(e, "adapter").c_str(), json_text(e, "attempts").c_str(),
+                 json_text(e, "dead_since").c_str(), json_text(e, "last_error").c_str());
   }
 }
 
@@ -116,7 +89,7 @@ int run_deadletters(const AdminClient& client, const std::vector<std::string>& a
   const std::string base = "/v1/deadletters";
   json body;
   if (o.verb == "list") {
-    if (auto rc = call(client, "GET", base, body, err)) return *rc;
+    if (auto rc = call_json(client, "GET", base, body, err)) return *rc;
     if (o.json) {
       std::fprintf(out, "%s\n", body.dump(2).c_str());
     } else if (body["dead_letters"].empty()) {
@@ -127,14 +100,14 @@ int run_deadletters(const AdminClient& client, const std::vector<std::string>& a
     return 0;
   }
   if (o.verb == "show") {
-    if (auto rc = call(client, "GET", base + "/" + o.case_number, body, err)) return *rc;
+    if (auto rc = call_json(client, "GET", base + "/" + o.case_number, body, err)) return *rc;
     if (o.json) {
       std::fprintf(out, "%s\n", body.dump(2).c_str());
       return 0;
     }
     for (const char* k : {"case", "office", "service_id", "area_id", "schema", "sender",
                           "received_at", "attachments", "size_bytes", "case_record"}) {
-      if (body.contains(k)) std::fprintf(out, "%-12s %s\n", k, str(body, k).c_str());
+      if (body.contains(k)) std::fprintf(out, "%-12s %s\n", k, json_text(body, k).c_str());
     }
     std::fprintf(out, "\n");
     print_table(body["dead_letters"], out);
@@ -143,18 +116,19 @@ int run_deadletters(const AdminClient& client, const std::vector<std::string>& a
   if (o.verb == "replay") {
     const std::string target =
         o.all ? base + "/replay-all" : base + "/" + o.case_number + "/replay" + channel_query(o);
-    if (auto rc = call(client, "POST", target, body, err)) return *rc;
+    if (auto rc = call_json(client, "POST", target, body, err)) return *rc;
     std::fprintf(out, "replayed %s delivery(ies); they run again with the same case number\n",
-                 str(body, "replayed").c_str());
+                 json_text(body, "replayed").c_str());
     return 0;
   }
   // purge: show what goes, then ask.
-  if (auto rc = call(client, "GET", base + "/" + o.case_number, body, err)) return *rc;
+  if (auto rc = call_json(client, "GET", base + "/" + o.case_number, body, err)) return *rc;
   // Exactly the dead letters shown are purged, one request per channel: a delivery of the same
   // case that dies meanwhile is not swept away unconfirmed.
   std::vector<std::string> channels;
   for (const auto& e : body["dead_letters"]) {
-    if (!o.channel || str(e, "channel") == *o.channel) channels.push_back(str(e, "channel"));
+    if (!o.channel || json_text(e, "channel") == *o.channel)
+      channels.push_back(json_text(e, "channel"));
   }
   const std::size_t n = channels.size();
   if (n == 0) {
@@ -181,7 +155,7 @@ int run_deadletters(const AdminClient& client, const std::vector<std::string>& a
   std::size_t purged = 0;
   for (const auto& ch : channels) {
     if (auto rc =
-            call(client, "DELETE", base + "/" + o.case_number + "?channel=" + ch, body, err)) {
+            call_json(client, "DELETE", base + "/" + o.case_number + "?channel=" + ch, body, err)) {
       std::fprintf(out, "purged %zu dead letter(s) before the failure\n", purged);
       return *rc;
     }

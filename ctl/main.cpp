@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "admin_client.hpp"
+#include "case_commands.hpp"
 #include "config/config.hpp"
 #include "deadletter_commands.hpp"
 
@@ -20,6 +21,7 @@ constexpr char kUsage[] =
     "  deadletters show CASE [--json]                 one case: metadata and last errors\n"
     "  deadletters replay CASE [--channel N] | --all  deliver again, same case number\n"
     "  deadletters purge CASE [--channel N] [--yes]   delete (asks for confirmation)\n"
+    "  case CASE [--json]                             the case's audit trail (no personal data)\n"
     "\n"
     "exit codes: 0 done, 1 failed or not found, 2 usage, 3 daemon not reachable\n";
 
@@ -54,6 +56,9 @@ int main(int argc, char** argv) {
   if (rest[0] == "deadletters") {
     return ozghub::ctl::run_deadletters(client, {rest.begin() + 1, rest.end()}, stdin, stdout,
                                         stderr);
+  }
+  if (rest[0] == "case") {
+    return ozghub::ctl::run_case(client, {rest.begin() + 1, rest.end()}, stdout, stderr);
   }
   std::fprintf(stderr, "ozg-hubctl: unknown command '%s'\n%s", rest[0].c_str(), kUsage);
   return 2;

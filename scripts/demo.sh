@@ -62,4 +62,8 @@ echo
 echo "== Dead letters (build/ctl/ozg-hubctl deadletters list):"
 ./build/ctl/ozg-hubctl deadletters list | sed 's/^/  /'
 echo
+echo "== The audit trail of $(basename "$first") (build/ctl/ozg-hubctl case ...; no personal data;"
+echo "   the case itself is stored encrypted and deleted 7 days after delivery):"
+./build/ctl/ozg-hubctl case "$(basename "$first")" | sed 's/^/  /'
+echo
 echo "demo: done. The hub is stopped; its data stays in $DATA/."

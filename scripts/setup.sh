@@ -9,7 +9,7 @@ PACKAGES=(
   libqpid-proton-cpp12-dev libqpid-proton11-dev python3-qpid-proton
   librocksdb-dev libssl-dev openssl libxml2-dev libxml2-utils libxslt1-dev libxerces-c-dev
   libboost-dev prometheus-cpp-dev libyaml-cpp-dev libcurl4-openssl-dev
-  nlohmann-json3-dev libcrypt-dev
+  nlohmann-json3-dev libcrypt-dev libp11-kit-dev softhsm2 opensc
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-aiosmtpd prometheus
   clang-format clang-tidy

@@ -97,6 +97,17 @@ Response AdminApi::handle(const Request& request) const {
     if (m != "GET" && m != "HEAD") return error(405, "use GET");
     return metrics();
   }
+  if (const std::string cases = "/v1/cases/"; path.rfind(cases, 0) == 0) {
+    const std::string suffix = "/audit";
+    if (path.size() <= cases.size() + suffix.size() ||
+        path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      return error(404, "no such resource");
+    }
+    std::string case_number = path.substr(cases.size(), path.size() - cases.size() - suffix.size());
+    if (!is_case_number(case_number)) return error(400, "a case number has 20 digits");
+    if (m != "GET") return error(405, "use GET");
+    return audit(case_number);
+  }
   const std::string prefix = "/v1/deadletters";
   if (path == prefix) {
     if (m != "GET") return error(405, "use GET");
@@ -189,6 +200,17 @@ Response AdminApi::purge(const std::string& case_number, const std::string& quer
   auto n = delivery_.purge(case_number, channel);
   if (!n) return from_status(n.status());
   return json_response(200, json{{"purged", *n}});
+}
+
+Response AdminApi::audit(const std::string& case_number) const {
+  auto trail = store_.audit_trail(case_number);
+  if (!trail) return from_status(trail.status());
+  json events = json::array();
+  for (const auto& e : *trail) events.push_back(json::parse(e, nullptr, false));
+  return json_response(200,
+                       json{{"case", case_number},
+                            {"payload", store_.has_payload(case_number) ? "stored" : "deleted"},
+                            {"events", std::move(events)}});
 }
 
 }  // namespace ozghub::admin

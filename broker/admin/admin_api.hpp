@@ -12,6 +12,9 @@
 //   POST   /v1/deadletters/CASE/replay[?channel=N]   back into delivery, same case number
 //   POST   /v1/deadletters/replay-all
 //   DELETE /v1/deadletters/CASE[?channel=N]    purge
+//   GET    /v1/cases/CASE/audit                the case's audit trail: {"case", "payload":
+//                                              "stored" | "deleted", "events": [...]}
+//                                              (store/audit_trail.hpp; no personal data)
 //
 // Answers are JSON ({"error": "..."} on failure, with 400, 404, 405 or 500). They never carry
 // personal data: no XML, no attachment names, no rejection descriptions; case numbers, office
@@ -60,6 +63,7 @@ class AdminApi {
   Response replay(const std::string& case_number, const std::string& query) const;
   Response replay_all() const;
   Response purge(const std::string& case_number, const std::string& query) const;
+  Response audit(const std::string& case_number) const;
 
   Readiness readiness_;
   std::shared_ptr<prometheus::Registry> metrics_;

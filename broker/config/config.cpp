@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -29,6 +30,12 @@ adapters:
   transfer:
     type: transfer_dir
     root: ozg-hub-data/transfer
+encryption:
+  keks:
+    demo:
+      type: file
+      path: ozg-hub-demo-kek.key
+      create_if_missing: true
 )yaml";
 
 namespace {
@@ -94,6 +101,19 @@ class Reader {
     } catch (const YAML::Exception&) {
       error(n, where + "." + key + ": '" + n.Scalar() + "' is not a valid value");
     }
+  }
+
+  void read_duration(const YAML::Node& map, const char* key, std::chrono::milliseconds& out,
+                     const std::string& where) {
+    std::string text;
+    read(map, key, text, where);
+    if (text.empty()) return;
+    auto d = parse_duration(text);
+    if (!d) {
+      error(map[key], where + "." + key + ": " + d.status().message());
+      return;
+    }
+    out = *d;
   }
 
   void read_ms(const YAML::Node& map, const char* key, std::chrono::milliseconds& out,
@@ -263,6 +283,16 @@ bool read_list(Reader& r, const YAML::Node& n, const std::string& key,
   return true;
 }
 
+bool valid_kek_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char ch : id) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
 void require_readable(Reader& r, const YAML::Node& at, const std::string& key,
                       const std::string& file) {
   if (!file.empty() && ::access(file.c_str(), R_OK) != 0) {
@@ -423,13 +453,90 @@ void check_login(Reader& r, const YAML::Node& root, const Config& c) {
   }
 }
 
+void parse_encryption(Reader& r, const YAML::Node& n, Config& c) {
+  if (!n.IsDefined()) return;
+  r.check_keys(n, "encryption", {"active_kek", "keks"});
+  if (!n.IsMap()) return;
+  r.read(n, "active_kek", c.encryption.active_kek, "encryption");
+  auto keks = n["keks"];
+  if (keks.IsDefined() && !keks.IsMap()) {
+    r.error(keks, "encryption.keks must map key ids to {type, ...}");
+    return;
+  }
+  c.encryption.keks.clear();
+  for (const auto& kv : keks) {
+    KekEntry k;
+    k.id = kv.first.as<std::string>("");
+    k.origin = r.origin(kv.first);
+    const std::string where = "encryption.keks." + k.id;
+    if (!valid_kek_id(k.id)) {
+      r.error(kv.first, where + ": a key id is 1-64 letters, digits, '-', '_' or '.'");
+    }
+    r.check_keys(kv.second, where,
+                 {"type", "path", "create_if_missing", "module", "token", "key", "pin_file"});
+    if (!kv.second.IsMap()) continue;
+    r.read(kv.second, "type", k.type, where);
+    r.read(kv.second, "path", k.path, where);
+    r.read(kv.second, "create_if_missing", k.create_if_missing, where);
+    r.read(kv.second, "module", k.module, where);
+    r.read(kv.second, "token", k.token, where);
+    r.read(kv.second, "key", k.key, where);
+    r.read(kv.second, "pin_file", k.pin_file, where);
+    k.path = r.path(k.path);
+    k.pin_file = r.path(k.pin_file);
+    if (k.type == "file") {
+      if (k.path.empty()) r.error(kv.second, where + ": type file needs 'path'");
+      if (!k.module.empty() || !k.token.empty() || !k.key.empty() || !k.pin_file.empty()) {
+        r.error(kv.second, where + ": module, token, key and pin_file are for type pkcs11");
+      }
+    } else if (k.type == "pkcs11") {
+      if (k.module.empty() || k.token.empty() || k.key.empty() || k.pin_file.empty()) {
+        r.error(kv.second, where + ": type pkcs11 needs 'module', 'token', 'key' and 'pin_file'");
+      }
+      if (!k.path.empty() || k.create_if_missing) {
+        r.error(kv.second, where + ": path and create_if_missing are for type file");
+      }
+    } else {
+      r.error(kv.second, where + ".type must be file or pkcs11");
+    }
+    c.encryption.keks.push_back(std::move(k));
+  }
+  if (c.encryption.active_kek.empty()) {
+    if (c.encryption.keks.size() == 1) {
+      c.encryption.active_kek = c.encryption.keks.front().id;
+    } else if (c.encryption.keks.size() > 1) {
+      r.error(n, "encryption.active_kek is required when more than one KEK is configured");
+    }
+  } else {
+    bool known = false;
+    for (const auto& k : c.encryption.keks) known = known || k.id == c.encryption.active_kek;
+    if (!known) {
+      r.error(n["active_kek"], "encryption.active_kek: '" + c.encryption.active_kek +
+                                   "' is not one of encryption.keks");
+    }
+  }
+}
+
+void parse_retention(Reader& r, const YAML::Node& n, Config& c) {
+  if (!n.IsDefined()) return;
+  r.check_keys(n, "retention", {"payload", "audit", "sweep_interval"});
+  if (!n.IsMap()) return;
+  r.read_duration(n, "payload", c.retention.payload, "retention");
+  r.read_duration(n, "audit", c.retention.audit, "retention");
+  r.read_duration(n, "sweep_interval", c.retention.sweep_interval, "retention");
+  if (c.retention.sweep_interval.count() <= 0) {
+    r.error(n["sweep_interval"], "retention.sweep_interval must be more than 0");
+  }
+}
+
 Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck& check) {
   Config c;
   if (root.IsNull() || !root.IsDefined()) return c;
   r.check_keys(root, "the top level",
                {"listen", "amqp", "senders", "admin", "data_dir", "schemas", "routing",
                 "adapters", "plugins", "limits", "workers", "delivery_threads",
-                "delivery_window", "commit", "retry", "storage", "log_level"});
+                "delivery_window", "commit", "retry", "storage", "encryption", "retention",
+                "log_level"});
   if (!root.IsMap()) return r.status();
   parse_listen(r, root["listen"], c);
   parse_amqp(r, root["amqp"], c.amqp);
@@ -499,6 +606,8 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
       r.error(n["check_interval_ms"], "storage.check_interval_ms must be at least 1");
     }
   }
+  parse_encryption(r, root["encryption"], c);
+  parse_retention(r, root["retention"], c);
   r.read(root, "log_level", c.log_level, "top level");
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
       c.log_level != "error") {
@@ -514,6 +623,22 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
 }
 
 }  // namespace
+
+Result<std::chrono::milliseconds> parse_duration(const std::string& text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  const std::string unit = text.substr(digits);
+  const std::string bad = "'" + text + "' is not a duration (e.g. 500ms, 30s, 15m, 12h, 7d)";
+  if (digits == 0 || digits > 12) return Status::invalid_argument(bad);
+  const long long n = std::stoll(text.substr(0, digits));
+  using std::chrono::milliseconds;
+  if (unit == "ms") return milliseconds(n);
+  if (unit == "s") return milliseconds(n * 1000);
+  if (unit == "m") return milliseconds(n * 60 * 1000);
+  if (unit == "h") return milliseconds(n * 3600 * 1000);
+  if (unit == "d") return milliseconds(n * 86400 * 1000);
+  return Status::invalid_argument(bad);
+}
 
 Result<Config> parse(const std::string& yaml, const std::string& source,
                      const std::string& base_dir, const AdapterCheck& check) {

@@ -110,6 +110,35 @@ struct Storage {
   std::chrono::milliseconds check_interval{1000};
 };
 
+// A key-encryption key (broker/crypto/keyring.hpp). `id` is stored with every data key it wraps.
+struct KekEntry {
+  std::string id;
+  std::string type;                // "file" or "pkcs11"
+  std::string path;                // file: 32 random bytes, mode 0600, owned by the daemon's user
+  bool create_if_missing = false;  // file: write a new key when missing (the demo only)
+  std::string module;              // pkcs11: the module's path
+  std::string token;               // pkcs11: the token's label
+  std::string key;                 // pkcs11: the AES key's label
+  std::string pin_file;            // pkcs11: the user PIN, mode 0600
+  std::string origin;              // "file:line" of the entry
+};
+
+// Encryption at rest: every case is sealed under its own data key, wrapped by the active KEK.
+struct Encryption {
+  std::string active_kek;  // default: the only entry of `keks`
+  std::vector<KekEntry> keks;
+};
+
+// Deletion after delivery (broker/store/store.hpp, retention).
+struct Retention {
+  // After the last channel is delivered (or its dead letter purged) the case's data key and
+  // payload are deleted this much later.
+  std::chrono::milliseconds payload{std::chrono::hours(24 * 7)};
+  // The audit trail of a case (no personal data) is kept this long after the payload's deletion.
+  std::chrono::milliseconds audit{std::chrono::hours(24 * 730)};
+  std::chrono::milliseconds sweep_interval{std::chrono::minutes(1)};
+};
+
 struct Config {
   std::string listen_host = "0.0.0.0";  // the plaintext listener: dev_mode only
   std::uint16_t listen_port = 5672;
@@ -131,12 +160,18 @@ struct Config {
   std::size_t commit_max_batch = 2048;
   RetryPolicy retry;
   Storage storage;
+  Encryption encryption;
+  Retention retention;
   std::string log_level = "info";
 };
 
 // The configuration the daemon uses when started without a file: the demo setup, with paths
 // relative to the project root.
 extern const char* const kEmbeddedDefaults;
+
+// A duration as the configuration writes it: an integer and a unit, "500ms", "30s", "15m",
+// "12h", "7d". invalid_argument otherwise.
+Result<std::chrono::milliseconds> parse_duration(const std::string& text);
 
 // Checks the adapter entries against the adapter types, which are known only to the daemon (and
 // may come from the plugins the same file names). Returns errors as "file:line: text"; they are

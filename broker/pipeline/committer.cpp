@@ -62,6 +62,7 @@ void Committer::commit_batch(std::vector<PendingCase>& batch) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     items[i].case_ = batch[i].case_.get();
     items[i].channels = batch[i].channels;
+    if (batch[i].prepared) items[i].prepared = &*batch[i].prepared;
   }
   fault::hit(fault::Point::kBeforeCommit);
   Status s = store_.commit(items, now_ms());

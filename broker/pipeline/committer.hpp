@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +37,8 @@ struct PendingCase {
   std::vector<store::ChannelRef> channels;
   std::shared_ptr<Origin> origin;
   std::uint64_t id = 0;  // the origin's id for this submission
+  // The case's data key and hashes, made by the intake worker (absent for a resend).
+  std::optional<store::PreparedCase> prepared;
 };
 
 class Committer {

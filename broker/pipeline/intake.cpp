@@ -9,11 +9,13 @@ constexpr std::size_t kWorkerBatch = 32;
 
 Intake::Intake(const config::Limits& limits,
                std::shared_ptr<const validation::SchemaCatalog> catalog, RoutingState& routing,
-               Committer& committer, const store::Store* committed)
+               Committer& committer, const store::Store* committed,
+               const crypto::KeyringState* keys)
     : catalog_(std::move(catalog)),
       routing_(routing),
       committer_(committer),
-      committed_(committed) {
+      committed_(committed),
+      keys_(keys) {
   decode_limits_.max_xml_bytes = limits.max_xml_bytes;
   decode_limits_.max_attachments = limits.max_attachments;
   decode_limits_.max_total_bytes = limits.max_message_bytes;
@@ -92,6 +94,16 @@ OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& v
   }
   const routing::Office& office = *std::get<routing::RouteMatch>(route).office;
   c->office_id = office.id;
+  if (keys_ != nullptr) {
+    auto prepared = store::prepare_case(*c, *keys_->get());
+    if (!prepared) {
+      log::error("case.key_failed", {{"error", prepared.status().message()}});
+      return Rejection{Condition::kInternalError,
+                       "the hub could not encrypt this application for storage; it was not "
+                       "accepted, send it again later"};
+    }
+    p.prepared = std::move(*prepared);
+  }
 
   p.case_ = std::move(c);
   if (auto bound = snapshot->channels.find(office.id); bound != snapshot->channels.end()) {

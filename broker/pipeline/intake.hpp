@@ -43,8 +43,11 @@ class Intake {
  public:
   // `committed` (may be null in tests) answers whether a message was accepted before: a resent
   // application is accepted again even when today's schemas or routing would reject it.
+  // `keys` (may be null: the committer then makes the data keys) gives each new case its data
+  // key here, on the worker, so a KEK on a token never serialises the committer.
   Intake(const config::Limits& limits, std::shared_ptr<const validation::SchemaCatalog> catalog,
-         RoutingState& routing, Committer& committer, const store::Store* committed = nullptr);
+         RoutingState& routing, Committer& committer, const store::Store* committed = nullptr,
+         const crypto::KeyringState* keys = nullptr);
   ~Intake();
   Intake(const Intake&) = delete;
   Intake& operator=(const Intake&) = delete;
@@ -66,6 +69,7 @@ class Intake {
   RoutingState& routing_;
   Committer& committer_;
   const store::Store* committed_;
+  const crypto::KeyringState* keys_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Submission> queue_;

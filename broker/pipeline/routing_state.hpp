@@ -6,10 +6,10 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
+#include "common/current.hpp"
 #include "crypto/cms.hpp"
 #include "delivery/adapter_registry.hpp"
 #include "routing/routing_directory.hpp"
@@ -53,24 +53,7 @@ struct RoutingSnapshot {
       std::shared_ptr<const routing::RoutingDirectory> directory, delivery::AdapterMap& adapters);
 };
 
-class RoutingState {
- public:
-  std::shared_ptr<const RoutingSnapshot> get() const {
-    std::lock_guard lock(mutex_);
-    return current_;
-  }
-  void set(std::shared_ptr<const RoutingSnapshot> s) {
-    {
-      std::lock_guard lock(mutex_);
-      current_.swap(s);
-    }
-    // `s` now holds the old snapshot: when this was its last reference, its bindings (compiled
-    // stylesheets, plugin channels) are released here, outside the lock that get() takes.
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const RoutingSnapshot> current_;
-};
+// Old snapshots (their compiled stylesheets, plugin channels) are released outside the lock.
+class RoutingState : public Current<RoutingSnapshot> {};
 
 }  // namespace ozghub::pipeline

@@ -14,6 +14,8 @@
 
 #include "common/log.hpp"
 #include "store/record_codec.hpp"
+#include "crypto/file_kek.hpp"
+#include "store/audit_trail.hpp"
 
 namespace ozghub::store {
 namespace {
@@ -22,6 +24,29 @@ constexpr char kCaseNumberStateKey[] = "case_number_state";
 // Present once the schedule index covers the whole outbox (stores from before it get it built
 // at open).
 constexpr char kScheduleIndexKey[] = "schedule_index";
+// The store format: "2" since cases are sealed (case_seal.hpp). A database with cases but no
+// format is from a version that stored them in the clear.
+constexpr char kFormatKey[] = "store_format";
+constexpr char kFormat[] = "2";
+constexpr char kPayloadDue = 'p';
+constexpr char kAuditDue = 'a';
+
+std::string retention_key(char kind, std::int64_t due_ms, const std::string& case_number) {
+  std::string k(1, kind);
+  for (int i = 7; i >= 0; --i) {
+    k.push_back(static_cast<char>((static_cast<std::uint64_t>(due_ms) >> (8 * i)) & 0xff));
+  }
+  return k + case_number;
+}
+
+std::int64_t retention_due(std::string_view key) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 1; i < 9 && i < key.size(); ++i)
+    v = (v << 8) | static_cast<std::uint8_t>(key[i]);
+  return static_cast<std::int64_t>(v);
+}
+
+std::string idempotency_value(const Case& c) { return c.case_number + '\0' + c.office_id; }
 
 Status from_rocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::ok();
@@ -80,6 +105,12 @@ bool decode_entry(std::string_view key, std::string_view value, OutboxEntry& e) 
   }
   e.last_error.assign(value);
   return true;
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -150,6 +181,9 @@ Layout store_layout() {
       {"outbox", rocksdb::ColumnFamilyOptions(options)},
       {"deadletters", rocksdb::ColumnFamilyOptions(options)},
       {"schedule", rocksdb::ColumnFamilyOptions(options)},
+      {"keys", point_lookup_cf},
+      {"audit", rocksdb::ColumnFamilyOptions(options)},
+      {"retention", rocksdb::ColumnFamilyOptions(options)},
   };
   return l;
 }
@@ -222,7 +256,7 @@ Status store_damaged(const std::string& dir, const std::string& detail) {
   return Status::corruption(damaged_store_message(dir, detail));
 }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
+Result<std::unique_ptr<Store>> Store::open(const std::string& dir, StoreOptions store_options) {
   Layout layout = store_layout();
   const bool fresh = is_empty_or_missing(dir);
   if (!fresh) {
@@ -232,6 +266,14 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
   }
   layout.options.create_if_missing = fresh;
   std::unique_ptr<Store> store(new Store());
+  if (!store_options.keys) {
+    auto k = crypto::DataKey::generate();
+    if (!k) return k.status();
+    std::vector<std::shared_ptr<const crypto::Kek>> keks{crypto::memory_kek("ephemeral", *k)};
+    store_options.keys = std::make_shared<crypto::KeyringState>(
+        std::make_shared<const crypto::Keyring>(std::move(keks), "ephemeral"));
+  }
+  store->options_ = std::move(store_options);
   rocksdb::DB* db = nullptr;
   auto s =
       rocksdb::DB::Open(rocksdb::DBOptions(layout.options), dir, layout.cfs, &store->handles_, &db);
@@ -246,6 +288,33 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir) {
   store->outbox_ = store->handles_[3];
   store->deadletters_ = store->handles_[4];
   store->schedule_ = store->handles_[5];
+  store->keys_ = store->handles_[6];
+  store->audit_ = store->handles_[7];
+  store->retention_ = store->handles_[8];
+
+  std::string format;
+  s = db->Get(rocksdb::ReadOptions(), store->meta_, kFormatKey, &format);
+  if (s.IsNotFound()) {
+    if (store->has_prefix(store->cases_, "")) {
+      return Status::invalid_argument(
+          "the store in " + dir +
+          " holds cases written unencrypted by an earlier ozg-hub; this version stores cases "
+          "only encrypted and does not convert them: deliver or purge them with the earlier "
+          "version, or move the directory away");
+    }
+    s = db->Put(rocksdb::WriteOptions(), store->meta_, kFormatKey, kFormat);
+  } else if (s.ok() && format != kFormat) {
+    return Status::invalid_argument("the store in " + dir + " has format " + format +
+                                    ", this version reads format " + kFormat);
+  }
+  if (!s.ok()) return from_rocks(s, "cannot read the store format");
+  std::unique_ptr<rocksdb::Iterator> keys(db->NewIterator(rocksdb::ReadOptions(), store->keys_));
+  for (keys->SeekToFirst(); keys->Valid(); keys->Next()) {
+    auto k = decode_key_record(keys->value().ToStringView());
+    if (!k) return k.status();
+    ++store->deks_per_kek_[k->kek_id];
+  }
+  if (!keys->status().ok()) return from_rocks(keys->status(), "cannot read the data keys");
   if (Status st = store->index_schedule(); !st.is_ok()) return st;
 
   std::string state;
@@ -278,26 +347,52 @@ Status Store::commit(std::span<CommitItem> items, std::int64_t now_ms) {
   auto statuses = db_->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
 
   rocksdb::WriteBatch batch;
-  std::unordered_map<std::string_view, std::string> in_batch;
+  std::unordered_map<std::string_view, const Case*> in_batch;
+  std::map<std::string, std::int64_t> new_keys;
   CaseNumberGenerator gen = case_numbers_;
   for (std::size_t i = 0; i < items.size(); ++i) {
     CommitItem& it = items[i];
     if (statuses[i].ok()) {
       it.duplicate = true;
-      it.case_->case_number = values[i];
+      // "case_number 0x00 office_id": a duplicate reports where its case really went, even if
+      // the routing changed since or the case was deleted after its retention.
+      auto sep = values[i].find('\0');
+      it.case_->case_number = values[i].substr(0, sep);
+      if (sep != std::string::npos) it.case_->office_id = values[i].substr(sep + 1);
       continue;
     }
     if (!statuses[i].IsNotFound()) return from_rocks(statuses[i], "idempotency lookup failed");
     if (auto f = in_batch.find(keys[i]); f != in_batch.end()) {
       it.duplicate = true;
-      it.case_->case_number = f->second;
+      it.case_->case_number = f->second->case_number;
+      it.case_->office_id = f->second->office_id;
       continue;
     }
     it.duplicate = false;
     it.case_->case_number = gen.next(now_ms);
-    in_batch.emplace(keys[i], it.case_->case_number);
-    batch.Put(cases_, it.case_->case_number, encode_case(*it.case_));
-    batch.Put(idempotency_, keys[i], it.case_->case_number);
+    in_batch.emplace(keys[i], it.case_);
+    std::optional<PreparedCase> made_here;
+    if (it.prepared == nullptr) {
+      auto p = prepare_case(*it.case_, *options_.keys->get());
+      if (!p) return p.status();
+      made_here = std::move(*p);
+    }
+    const PreparedCase& prepared = it.prepared != nullptr ? *it.prepared : *made_here;
+    auto sealed = seal_case(*it.case_, prepared.key.dek);
+    if (!sealed) return sealed.status();
+    batch.Put(cases_, it.case_->case_number, *sealed);
+    batch.Put(keys_, it.case_->case_number,
+              encode_key_record({prepared.key.kek_id, prepared.key.wrapped}));
+    ++new_keys[prepared.key.kek_id];
+    batch.Put(audit_, audit_key(it.case_->case_number, now_ms, AuditKind::kCommitted),
+              audit_committed(*it.case_, prepared, it.channels, now_ms));
+    batch.Put(idempotency_, keys[i], idempotency_value(*it.case_));
+    if (it.channels.empty()) {
+      const std::int64_t due = now_ms + options_.payload_retention.count();
+      batch.Put(retention_, retention_key(kPayloadDue, due, it.case_->case_number), "");
+      batch.Put(audit_, audit_key(it.case_->case_number, now_ms, AuditKind::kDeletionScheduled),
+                audit_deletion_scheduled(now_ms, due));
+    }
     OutboxEntry e;
     e.office_id = it.case_->office_id;
     for (std::size_t ch = 0; ch < it.channels.size(); ++ch) {
@@ -308,13 +403,6 @@ Status Store::commit(std::span<CommitItem> items, std::int64_t now_ms) {
       batch.Put(schedule_, schedule_key(e.adapter, {0, it.case_->case_number, channel}), {});
     }
   }
-  // A duplicate reports where its case really went, even if the routing changed since.
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (!statuses[i].ok()) continue;  // not committed before this batch
-    auto original = load_case(items[i].case_->case_number);
-    if (!original) return original.status();
-    items[i].case_->office_id = original->office_id;
-  }
   if (batch.Count() == 0) return Status::ok();
   batch.Put(meta_, kCaseNumberStateKey, gen.state());
   rocksdb::WriteOptions wo;
@@ -322,14 +410,273 @@ Status Store::commit(std::span<CommitItem> items, std::int64_t now_ms) {
   auto s = db_->Write(wo, &batch);
   if (!s.ok()) return from_rocks(s, "synced commit failed");
   case_numbers_ = gen;
+  for (const auto& [kek, n] : new_keys) count_key(kek, n);
   return Status::ok();
 }
 
 Result<Case> Store::load_case(const std::string& case_number) const {
+  rocksdb::PinnableSlice key;
+  auto s = db_->Get(rocksdb::ReadOptions(), keys_, case_number, &key);
+  if (s.IsNotFound()) {
+    return Status::not_found("case " + case_number +
+                             ": no data key (unknown case, or deleted after its retention)");
+  }
+  if (!s.ok()) return from_rocks(s, "data key of case " + case_number);
+  auto record = decode_key_record(key.ToStringView());
+  if (!record) return record.status();
+  auto dek = options_.keys->get()->unwrap(record->kek_id, record->wrapped);
+  // The KEK's error names the KEK; an unknown one stays invalid_argument (a configuration error).
+  if (!dek) return dek.status();
   rocksdb::PinnableSlice value;
+  s = db_->Get(rocksdb::ReadOptions(), cases_, case_number, &value);
+  if (!s.ok()) return from_rocks(s, "case " + case_number);
+  return open_case(case_number, value.ToStringView(), *dek);
+}
+
+Result<std::string> Store::sealed_record(const std::string& case_number) const {
+  std::string value;
   auto s = db_->Get(rocksdb::ReadOptions(), cases_, case_number, &value);
   if (!s.ok()) return from_rocks(s, "case " + case_number);
-  return decode_case(std::string_view(value.data(), value.size()));
+  return value;
+}
+
+bool Store::has_payload(const std::string& case_number) const {
+  rocksdb::PinnableSlice value;
+  return db_->Get(rocksdb::ReadOptions(), keys_, case_number, &value).ok();
+}
+
+Result<std::vector<std::string>> Store::audit_trail(const std::string& case_number) const {
+  std::vector<std::string> out;
+  const std::string prefix = audit_prefix(case_number);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), audit_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    out.push_back(it->value().ToString());
+  }
+  if (Status s = from_rocks(it->status(), "reading the audit trail failed"); !s.is_ok()) return s;
+  if (out.empty()) return Status::not_found("no audit trail for case " + case_number);
+  return out;
+}
+
+bool Store::has_prefix(rocksdb::ColumnFamilyHandle* cf, const std::string& prefix) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
+  it->Seek(prefix);
+  return it->Valid() && it->key().starts_with(prefix);
+}
+
+void Store::count_key(const std::string& kek_id, std::int64_t delta) {
+  std::lock_guard lock(counts_mutex_);
+  auto& n = deks_per_kek_[kek_id];
+  n += delta;
+  if (n == 0) deks_per_kek_.erase(kek_id);
+}
+
+std::map<std::string, std::int64_t> Store::data_keys_per_kek() const {
+  std::lock_guard lock(counts_mutex_);
+  return deks_per_kek_;
+}
+
+Status Store::finish_channel(const OutboxEntry& e, rocksdb::ColumnFamilyHandle* from,
+                             AuditKind kind, bool sync) {
+  const std::int64_t now = wall_ms();
+  const std::string key = outbox_key(e.case_number, e.channel);
+  std::string prefix = e.case_number;
+  prefix.push_back('\0');
+  // Whether this was the case's last delivery is decided and written in one batch, under the
+  // case's lock stripe, so two channels finishing at once cannot both miss the schedule, and a
+  // crash keeps both or neither (an undone delivery repeats, and so does its schedule).
+  std::lock_guard lock(
+      finish_mutexes_[std::hash<std::string>{}(e.case_number) % finish_mutexes_.size()]);
+  const auto other_left = [&](rocksdb::ColumnFamilyHandle* cf) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key() != key) return true;
+    }
+    return false;
+  };
+  rocksdb::WriteBatch batch;
+  if (from == outbox_) {
+    // The schedule key to remove is the stored entry's (the caller's copy may differ).
+    auto stored = stored_entry(e);
+    if (!stored) return stored.status();
+    batch.Delete(schedule_, schedule_key(stored->adapter, stored->schedule_key()));
+  }
+  batch.Delete(from, key);
+  batch.Put(audit_, audit_key(e.case_number, now, kind, e.channel), audit_channel(kind, e, now));
+  if (!other_left(outbox_) && !other_left(deadletters_)) {
+    const std::int64_t due = now + options_.payload_retention.count();
+    batch.Put(retention_, retention_key(kPayloadDue, due, e.case_number), "");
+    batch.Put(audit_, audit_key(e.case_number, now, AuditKind::kDeletionScheduled),
+              audit_deletion_scheduled(now, due));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  return from_rocks(db_->Write(wo, &batch), "recording the end of a delivery failed");
+}
+
+Status Store::destroy_key(const std::string& case_number, std::int64_t now_ms) {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), keys_, case_number, &value);
+  if (!s.ok()) return from_rocks(s, "data key of case " + case_number);
+  auto record = decode_key_record(value);
+  if (!record) return record.status();
+  rocksdb::WriteBatch batch;
+  batch.Delete(keys_, case_number);
+  batch.Put(audit_, audit_key(case_number, now_ms, AuditKind::kKeyDestroyed),
+            audit_key_destroyed(now_ms, record->kek_id));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  s = db_->Write(wo, &batch);
+  if (!s.ok()) return from_rocks(s, "destroying the data key of case " + case_number);
+  count_key(record->kek_id, -1);
+  return Status::ok();
+}
+
+Status Store::delete_case(const std::string& case_number, std::int64_t now_ms, bool& deleted) {
+  deleted = false;
+  std::string prefix = case_number;
+  prefix.push_back('\0');
+  // A delivery still to do (cannot happen after the schedule, but never lose one): keep it; a
+  // later completion schedules the deletion again.
+  if (has_prefix(outbox_, prefix) || has_prefix(deadletters_, prefix)) return Status::ok();
+  // Crypto-shredding first: once the key is gone no copy of the ciphertext can be read.
+  if (has_payload(case_number)) {
+    if (Status s = destroy_key(case_number, now_ms); !s.is_ok()) return s;
+  }
+  rocksdb::PinnableSlice existing;
+  auto g = db_->Get(rocksdb::ReadOptions(), cases_, case_number, &existing);
+  if (g.IsNotFound()) return Status::ok();  // deleted by an earlier schedule entry
+  if (!g.ok()) return from_rocks(g, "case " + case_number);
+  rocksdb::WriteBatch batch;
+  batch.Delete(cases_, case_number);
+  batch.Put(audit_, audit_key(case_number, now_ms, AuditKind::kPayloadDeleted),
+            audit_payload_deleted(now_ms));
+  batch.Put(retention_,
+            retention_key(kAuditDue, now_ms + options_.audit_retention.count(), case_number), "");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (Status s = from_rocks(db_->Write(wo, &batch), "deleting case " + case_number); !s.is_ok()) {
+    return s;
+  }
+  deleted = true;
+  return Status::ok();
+}
+
+Status Store::expire_audit(const std::string& case_number, bool& expired) {
+  expired = false;
+  const std::string prefix = audit_prefix(case_number);
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), audit_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string sender;
+    std::string message_id;
+    if (audit_idempotency(it->value().ToStringView(), sender, message_id)) {
+      batch.Delete(idempotency_, idempotency_key(sender, message_id));
+    }
+    batch.Delete(audit_, it->key());
+    expired = true;
+  }
+  if (Status s = from_rocks(it->status(), "reading the audit trail failed"); !s.is_ok()) return s;
+  return from_rocks(db_->Write(rocksdb::WriteOptions(), &batch), "expiring an audit trail");
+}
+
+Result<std::size_t> Store::rewrap(std::size_t limit) {
+  auto keyring = options_.keys->get();
+  const std::string& active = keyring->active_id();
+  {
+    std::lock_guard lock(counts_mutex_);
+    if (deks_per_kek_.size() == 1 && deks_per_kek_.begin()->first == active) return 0;
+    if (deks_per_kek_.empty()) return 0;
+  }
+  rocksdb::WriteBatch batch;
+  std::map<std::string, std::int64_t> moved;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_));
+  std::size_t n = 0;
+  for (it->SeekToFirst(); it->Valid() && n < limit; it->Next()) {
+    auto record = decode_key_record(it->value().ToStringView());
+    if (!record) return record.status();
+    if (record->kek_id == active) continue;
+    auto dek = keyring->unwrap(record->kek_id, record->wrapped);
+    if (!dek) return dek.status();
+    auto wrapped = keyring->wrap(*dek);
+    if (!wrapped) return wrapped.status();
+    batch.Put(keys_, it->key(), encode_key_record({active, std::move(*wrapped)}));
+    ++moved[record->kek_id];
+    ++n;
+  }
+  if (Status s = from_rocks(it->status(), "reading the data keys failed"); !s.is_ok()) return s;
+  if (n == 0) return n;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;  // the count tells an operator when the old KEK may go: it must be durable
+  if (Status s = from_rocks(db_->Write(wo, &batch), "re-wrapping data keys"); !s.is_ok()) return s;
+  for (const auto& [kek, k] : moved) {
+    count_key(kek, -k);
+    count_key(active, k);
+  }
+  return n;
+}
+
+Status Store::compact(rocksdb::ColumnFamilyHandle* cf, const std::string& first,
+                      const std::string& last) {
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  rocksdb::Slice begin(first);
+  std::string end_key = last;
+  end_key.push_back('\xff');
+  rocksdb::Slice end(end_key);
+  return from_rocks(db_->CompactRange(o, cf, &begin, &end), "compacting deleted cases");
+}
+
+Result<SweepResult> Store::sweep(std::int64_t now_ms, std::size_t rewrap_limit) {
+  SweepResult r;
+  std::vector<std::string> done;
+  std::string first;
+  std::string last;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), retention_));
+  for (char kind : {kPayloadDue, kAuditDue}) {
+    // Each kind's entries are in due order: stop at the first one not due yet.
+    for (it->Seek(std::string(1, kind)); it->Valid(); it->Next()) {
+      std::string_view key = it->key().ToStringView();
+      if (key.size() <= 9 || key[0] != kind || retention_due(key) > now_ms) break;
+      const std::string case_number(key.substr(9));
+      bool removed = false;
+      if (kind == kPayloadDue) {
+        if (Status s = delete_case(case_number, now_ms, removed); !s.is_ok()) return s;
+        if (removed) {
+          ++r.cases_deleted;
+          if (first.empty() || case_number < first) first = case_number;
+          if (case_number > last) last = case_number;
+        }
+      } else {
+        if (Status s = expire_audit(case_number, removed); !s.is_ok()) return s;
+        if (removed) ++r.audits_expired;
+      }
+      done.emplace_back(key);
+    }
+  }
+  if (Status s = from_rocks(it->status(), "reading the retention schedule"); !s.is_ok()) return s;
+  it.reset();
+  if (!done.empty()) {
+    rocksdb::WriteBatch batch;
+    for (const auto& k : done) batch.Delete(retention_, k);
+    if (Status s = from_rocks(db_->Write(rocksdb::WriteOptions(), &batch), "retention schedule");
+        !s.is_ok()) {
+      return s;
+    }
+  }
+  if (r.cases_deleted > 0) {
+    // The ciphertext must leave the files too: flush every memtable (so the write-ahead logs
+    // holding the records become obsolete and are deleted), then rewrite the deleted range of
+    // the payloads and keys down to the last level, dropping the records and their tombstones.
+    if (Status s = from_rocks(db_->Flush(rocksdb::FlushOptions(), handles_), "flush"); !s.is_ok()) {
+      return s;
+    }
+    if (Status s = compact(cases_, first, last); !s.is_ok()) return s;
+    if (Status s = compact(keys_, first, last); !s.is_ok()) return s;
+  }
+  auto rewrapped = rewrap(rewrap_limit);
+  if (!rewrapped) return rewrapped.status();
+  r.keys_rewrapped = *rewrapped;
+  return r;
 }
 
 bool Store::is_committed(const std::string& sender, const std::string& message_id) const {
@@ -360,12 +707,7 @@ bool Store::is_scheduled(const OutboxEntry& e) const {
 // Each change to an outbox entry moves its schedule key with it, in the same batch; the key to
 // remove is the stored entry's (the caller's copy already carries the new due time).
 Status Store::record_delivered(const OutboxEntry& e) {
-  auto stored = stored_entry(e);
-  if (!stored) return stored.status();
-  rocksdb::WriteBatch batch;
-  batch.Delete(outbox_, outbox_key(e.case_number, e.channel));
-  batch.Delete(schedule_, schedule_key(stored->adapter, stored->schedule_key()));
-  return from_rocks(db_->Write(rocksdb::WriteOptions(), &batch), "recording a delivery failed");
+  return finish_channel(e, outbox_, AuditKind::kDelivered, false);
 }
 
 Status Store::record_retry(const OutboxEntry& e) {
@@ -388,6 +730,9 @@ Status Store::record_dead_letter(const OutboxEntry& e) {
   }
   batch.Delete(outbox_, key);
   batch.Put(deadletters_, key, encode_entry(e));
+  const std::int64_t now = wall_ms();
+  batch.Put(audit_, audit_key(e.case_number, now, AuditKind::kDeadLettered, e.channel),
+            audit_channel(AuditKind::kDeadLettered, e, now));
   // Dead letters are what an operator acts on: make them as durable as the case.
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -403,6 +748,9 @@ Status Store::replay_dead_letter(const OutboxEntry& e) {
   batch.Delete(deadletters_, key);
   batch.Put(outbox_, key, encode_entry(e));
   batch.Put(schedule_, schedule_key(e.adapter, e.schedule_key()), {});
+  const std::int64_t now = wall_ms();
+  batch.Put(audit_, audit_key(e.case_number, now, AuditKind::kReplayed, e.channel),
+            audit_channel(AuditKind::kReplayed, e, now));
   rocksdb::WriteOptions wo;
   wo.sync = true;
   return from_rocks(db_->Write(wo, &batch), "replaying a dead letter failed");
@@ -413,9 +761,11 @@ Status Store::purge_dead_letter(const std::string& case_number, std::uint16_t ch
   rocksdb::PinnableSlice existing;
   auto g = db_->Get(rocksdb::ReadOptions(), deadletters_, key, &existing);
   if (!g.ok()) return from_rocks(g, "dead letter " + case_number);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  return from_rocks(db_->Delete(wo, deadletters_, key), "purging a dead letter failed");
+  OutboxEntry e;
+  if (!decode_entry(key, existing.ToStringView(), e)) {
+    return Status::corruption("malformed dead letter in the store");
+  }
+  return finish_channel(e, deadletters_, AuditKind::kPurged, true);
 }
 
 Result<std::vector<OutboxEntry>> Store::dead_letters_of(const std::string& case_number) const {

@@ -1,14 +1,27 @@
 // The durable store: RocksDB, one column family per kind of record.
 //
-//   cases        case_number -> encoded Case (record_codec.hpp)
-//   idempotency  sender 0x00 message_id -> case_number
+//   cases        case_number -> the encoded Case sealed under its data key (case_seal.hpp)
+//   keys         case_number -> KEK id + wrapped data key (case_seal.hpp)
+//   idempotency  sender 0x00 message_id -> case_number 0x00 office_id
 //   outbox       case_number 0x00 channel(u16 BE) -> OutboxEntry (a delivery still to do)
 //   deadletters  case_number 0x00 channel(u16 BE) -> OutboxEntry (attempts and last error)
 //   schedule     adapter 0x00 due_ms(u64 BE) case_number 0x00 channel(u16 BE) -> empty: the
 //                outbox in the order each adapter instance delivers it (due first, then case);
 //                written in the same batch as every outbox change, so delivery lanes page
 //                their backlog in from here instead of holding it in memory
-//   default      meta: the case number generator's state, the schedule index's version
+//   audit        the audit trail, no personal data (audit_trail.hpp)
+//   retention    kind ('p' payload, 'a' audit) due_ms(u64 BE) case_number -> "" (deletions due)
+//   default      meta: the case number generator's state, the schedule index's
+//                version, the store format
+//
+// Lifecycle of a case: committed (sealed, key stored, audited) -> each channel delivered,
+// dead-lettered, replayed or purged (audited) -> when no outbox entry and no dead letter is
+// left, its deletion is scheduled at now + retention.payload -> the sweeper (sweep()) destroys
+// the data key first (synced: from here the case is unreadable), then deletes the payload,
+// flushes and compacts the deleted range so no ciphertext stays in the files -> the audit trail
+// and the idempotency record are kept for retention.audit more, then deleted too. So a message
+// re-sent after its case was deleted is still recognised as a duplicate (accepted with its old
+// case number, not delivered again) until its audit trail expires.
 //
 // commit() is the only place an application becomes durable: one synced WriteBatch for many
 // applications (group commit). Everything after it (delivery bookkeeping) is written without
@@ -19,10 +32,13 @@
 // called from any thread concurrently.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,7 +46,10 @@
 
 #include "common/application.hpp"
 #include "common/status.hpp"
+#include "crypto/keyring.hpp"
+#include "store/audit_trail.hpp"
 #include "store/case_number.hpp"
+#include "store/case_seal.hpp"
 
 namespace rocksdb {
 class DB;
@@ -50,6 +69,8 @@ struct CommitItem {
   Case* case_ = nullptr;  // office_id and app set; case_number is filled in
   // Each of the office's channels: one outbox entry per channel.
   std::span<const ChannelRef> channels;
+  // The data key and hashes, made by a worker (prepare_case); made by commit() when absent.
+  const PreparedCase* prepared = nullptr;
   // out
   // (sender, message_id) was committed before: case_number and office_id are the old ones
   bool duplicate = false;
@@ -77,6 +98,20 @@ struct OutboxEntry {
   ScheduleKey schedule_key() const { return {due_ms, case_number, channel}; }
 };
 
+struct StoreOptions {
+  // The KEKs. Null: one random KEK held in memory (tests; nothing stays readable after close).
+  std::shared_ptr<crypto::KeyringState> keys;
+  std::chrono::milliseconds payload_retention{std::chrono::hours(24 * 7)};
+  std::chrono::milliseconds audit_retention{std::chrono::hours(24 * 730)};
+};
+
+// What one sweep did.
+struct SweepResult {
+  std::size_t cases_deleted = 0;
+  std::size_t audits_expired = 0;
+  std::size_t keys_rewrapped = 0;
+};
+
 class Store {
  public:
   // Opens the database in `dir`, or creates it when `dir` is missing or empty. An existing
@@ -85,7 +120,9 @@ class Store {
   // and the checksum of every block of every SST file. A damaged database (a missing CURRENT
   // file included) is refused with kCorruption and damaged_store_message(), and logged as
   // `store.damaged`; nothing is repaired or skipped.
-  static Result<std::unique_ptr<Store>> open(const std::string& dir);
+  // A database written by a version that stored cases unencrypted is refused too (there is no
+  // migration).
+  static Result<std::unique_ptr<Store>> open(const std::string& dir, StoreOptions options = {});
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -96,7 +133,24 @@ class Store {
   // batch may be acknowledged.
   Status commit(std::span<CommitItem> items, std::int64_t now_ms);
 
+  // not_found when the case or its data key is gone (deleted after its retention).
   Result<Case> load_case(const std::string& case_number) const;
+
+  // The audit trail of a case, one JSON object per event in time order; not_found when none.
+  Result<std::vector<std::string>> audit_trail(const std::string& case_number) const;
+  // Whether the case's payload is still stored (false once its data key is destroyed).
+  bool has_payload(const std::string& case_number) const;
+
+  // Retention, run by one thread (retention_sweeper.hpp): deletes cases whose retention is over
+  // (data key first), expires audit trails, and re-wraps up to `rewrap_limit` data keys held by
+  // a KEK that is not the active one. Compacts what it deleted.
+  Result<SweepResult> sweep(std::int64_t now_ms, std::size_t rewrap_limit);
+  // The first step of deleting a case (exposed for tests): destroys its data key, synced.
+  Status destroy_key(const std::string& case_number, std::int64_t now_ms);
+  // Data keys stored, per KEK id (the KEKs an operator may not remove yet).
+  std::map<std::string, std::int64_t> data_keys_per_kek() const;
+  // The stored (sealed) record of a case, exactly as in the database (tests).
+  Result<std::string> sealed_record(const std::string& case_number) const;
 
   // Whether (sender, message_id) was committed already. Safe from any thread.
   bool is_committed(const std::string& sender, const std::string& message_id) const;
@@ -139,6 +193,17 @@ class Store {
   Result<OutboxEntry> stored_entry(const OutboxEntry& e) const;
   // Builds the schedule index of a store written before it existed.
   Status index_schedule();
+  bool has_prefix(rocksdb::ColumnFamilyHandle* cf, const std::string& prefix) const;
+  // Removes a finished delivery (delivered, or its dead letter purged) from `from`, audited, and
+  // schedules the case's deletion when it was the case's last one.
+  Status finish_channel(const OutboxEntry& e, rocksdb::ColumnFamilyHandle* from, AuditKind kind,
+                        bool sync);
+  Status delete_case(const std::string& case_number, std::int64_t now_ms, bool& deleted);
+  Status expire_audit(const std::string& case_number, bool& expired);
+  Result<std::size_t> rewrap(std::size_t limit);
+  Status compact(rocksdb::ColumnFamilyHandle* cf, const std::string& first,
+                 const std::string& last);
+  void count_key(const std::string& kek_id, std::int64_t delta);
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -148,7 +213,14 @@ class Store {
   rocksdb::ColumnFamilyHandle* outbox_ = nullptr;
   rocksdb::ColumnFamilyHandle* deadletters_ = nullptr;
   rocksdb::ColumnFamilyHandle* schedule_ = nullptr;
+  rocksdb::ColumnFamilyHandle* keys_ = nullptr;
+  rocksdb::ColumnFamilyHandle* audit_ = nullptr;
+  rocksdb::ColumnFamilyHandle* retention_ = nullptr;
   CaseNumberGenerator case_numbers_;  // committer thread only
+  StoreOptions options_;
+  std::array<std::mutex, 64> finish_mutexes_;  // finish_channel, striped by case number
+  mutable std::mutex counts_mutex_;
+  std::map<std::string, std::int64_t> deks_per_kek_;
 };
 
 // What an operator reads when the store is damaged: which store, what RocksDB or our own record

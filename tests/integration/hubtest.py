@@ -40,18 +40,26 @@ class Hub:
     """One daemon process with its own data directory."""
 
     def __init__(self, workdir, routing=None, extra_config="", retry=None, extra_adapters="",
-                 amqp=DEV_MODE):
+                 amqp=DEV_MODE, encryption=None):
         """extra_adapters: YAML lines (indented by 2) added under `adapters:` after `transfer`.
 
         amqp: the `amqp:` section and what goes with it (`listen`, `senders`); by default the
         plaintext port with ANONYMOUS (dev_mode). With `amqp.tls`, start() also waits for the
-        amqps port (`tls_port`)."""
+        amqps port (`tls_port`).
+        encryption: the `encryption:` section (default: one KEK file, made here with mode 0600)."""
         self.workdir = workdir
         self.data_dir = os.path.join(workdir, "data")
         self.transfer = os.path.join(workdir, "transfer")
         self.config_path = os.path.join(workdir, "ozg-hub.yaml")
         routing = routing or os.path.join(SOURCE_DIR, "config", "routing.demo.yaml")
         retry = retry or "{ max_attempts: 3, initial_backoff_ms: 50, max_backoff_ms: 200 }"
+        if encryption is None:
+            self.kek_path = os.path.join(workdir, "kek-1.key")
+            if not os.path.exists(self.kek_path):
+                fd = os.open(self.kek_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                os.write(fd, os.urandom(32))
+                os.close(fd)
+            encryption = f"encryption:\n  keks:\n    k1: {{ type: file, path: {self.kek_path} }}\n"
         with open(self.config_path, "w", encoding="utf-8") as f:
             f.write(f"""{amqp}
 admin: {{ listen: "127.0.0.1:0" }}
@@ -67,6 +75,7 @@ adapters:
     root: {self.transfer}
 {extra_adapters}
 retry: {retry}
+{encryption}
 {extra_config}
 """)
         self.proc = None

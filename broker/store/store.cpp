@@ -21,9 +21,6 @@ namespace ozghub::store {
 namespace {
 
 constexpr char kCaseNumberStateKey[] = "case_number_state";
-// Present once the schedule index covers the whole outbox (stores from before it get it built
-// at open).
-constexpr char kScheduleIndexKey[] = "schedule_index";
 // The store format: "2" since cases are sealed (case_seal.hpp). A database with cases but no
 // format is from a version that stored them in the clear.
 constexpr char kFormatKey[] = "store_format";
@@ -315,7 +312,6 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, StoreOptions 
     ++store->deks_per_kek_[k->kek_id];
   }
   if (!keys->status().ok()) return from_rocks(keys->status(), "cannot read the data keys");
-  if (Status st = store->index_schedule(); !st.is_ok()) return st;
 
   std::string state;
   s = db->Get(rocksdb::ReadOptions(), store->meta_, kCaseNumberStateKey, &state);
@@ -852,23 +848,6 @@ Result<std::map<std::string, std::size_t, std::less<>>> Store::count_scheduled()
   }
   if (Status s = from_rocks(it->status(), "counting the schedule failed"); !s.is_ok()) return s;
   return counts;
-}
-
-Status Store::index_schedule() {
-  std::string done;
-  auto g = db_->Get(rocksdb::ReadOptions(), meta_, kScheduleIndexKey, &done);
-  if (g.ok()) return Status::ok();
-  if (!g.IsNotFound()) return from_rocks(g, "cannot read the schedule index state");
-  rocksdb::WriteBatch batch;
-  Status s = scan(outbox_, [&](const OutboxEntry& e) {
-    batch.Put(schedule_, schedule_key(e.adapter, e.schedule_key()), {});
-    return Status::ok();
-  });
-  if (!s.is_ok()) return s;
-  batch.Put(meta_, kScheduleIndexKey, "1");
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  return from_rocks(db_->Write(wo, &batch), "cannot write the schedule index");
 }
 
 Status Store::scan_outbox(const std::function<Status(OutboxEntry)>& fn) const {

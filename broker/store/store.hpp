@@ -11,8 +11,8 @@
 //                their backlog in from here instead of holding it in memory
 //   audit        the audit trail, no personal data (audit_trail.hpp)
 //   retention    kind ('p' payload, 'a' audit) due_ms(u64 BE) case_number -> "" (deletions due)
-//   default      meta: the case number generator's state, the schedule index's
-//                version, the store format
+//   default      meta: the case number generator's state, the store format ("2": sealed
+//                cases and the schedule index)
 //
 // Lifecycle of a case: committed (sealed, key stored, audited) -> each channel delivered,
 // dead-lettered, replayed or purged (audited) -> when no outbox entry and no dead letter is
@@ -191,8 +191,6 @@ class Store {
   Status scan(rocksdb::ColumnFamilyHandle* cf, const std::function<Status(OutboxEntry)>& fn) const;
   // The outbox entry as stored now (to find its schedule key), or not_found.
   Result<OutboxEntry> stored_entry(const OutboxEntry& e) const;
-  // Builds the schedule index of a store written before it existed.
-  Status index_schedule();
   bool has_prefix(rocksdb::ColumnFamilyHandle* cf, const std::string& prefix) const;
   // Removes a finished delivery (delivered, or its dead letter purged) from `from`, audited, and
   // schedules the case's deletion when it was the case's last one.

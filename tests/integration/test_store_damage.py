@@ -113,8 +113,9 @@ class StoreDamage(unittest.TestCase):
         self.assert_refused("MANIFEST")
 
     def test_garbled_manifest_is_refused(self):
-        manifest = largest(self.store, "MANIFEST-")
-        flip_byte(manifest, os.path.getsize(manifest) // 2)
+        # Inside its base record: damage to a later record can look like a crash during an
+        # edit (see test_manifest_truncated_inside_its_base_record_is_refused).
+        flip_byte(largest(self.store, "MANIFEST-"), 20)
         self.assert_refused("MANIFEST")
 
     def test_missing_current_file_is_refused_not_taken_for_a_new_store(self):

@@ -8,6 +8,7 @@ namespace {
 constexpr char kBase[] = R"(
 routing: { directory: routing.yaml }
 adapters: { out: { type: transfer_dir, root: /srv/transfer } }
+amqp: { dev_mode: true }
 )";
 
 Result<Config> with(const std::string& yaml) {
@@ -63,16 +64,16 @@ retention: { payload: 7 days, sweep_interval: 0s }
   ASSERT_FALSE(c.is_ok());
   const std::string& m = c.status().message();
   for (const char* expected : {
-           "hub.yaml:7: encryption.keks.bad id!: a key id is 1-64",
-           "hub.yaml:8: encryption.keks.nofile: type file needs 'path'",
-           "hub.yaml:9: encryption.keks.half: type pkcs11 needs",
-           "hub.yaml:10: encryption.keks.mixed: module, token, key and pin_file are for type "
+           "hub.yaml:8: encryption.keks.bad id!: a key id is 1-64",
+           "hub.yaml:9: encryption.keks.nofile: type file needs 'path'",
+           "hub.yaml:10: encryption.keks.half: type pkcs11 needs",
+           "hub.yaml:11: encryption.keks.mixed: module, token, key and pin_file are for type "
            "pkcs11",
-           "hub.yaml:11: encryption.keks.what.type must be file or pkcs11",
-           "hub.yaml:12: unknown key 'colour' in encryption.keks.extra",
-           "hub.yaml:5: encryption.active_kek: 'missing' is not one of encryption.keks",
-           "hub.yaml:13: retention.payload: '7 days' is not a duration",
-           "hub.yaml:13: retention.sweep_interval must be more than 0",
+           "hub.yaml:12: encryption.keks.what.type must be file or pkcs11",
+           "hub.yaml:13: unknown key 'colour' in encryption.keks.extra",
+           "hub.yaml:6: encryption.active_kek: 'missing' is not one of encryption.keks",
+           "hub.yaml:14: retention.payload: '7 days' is not a duration",
+           "hub.yaml:14: retention.sweep_interval must be more than 0",
        }) {
     EXPECT_NE(m.find(expected), std::string::npos) << expected << "\n" << m;
   }

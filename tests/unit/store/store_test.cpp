@@ -290,39 +290,6 @@ TEST(Store, TheScheduleOrdersEachAdaptersDeliveriesByDueTimeAndFollowsEveryChang
             (std::vector<std::string>{c.case_number, d.case_number, a.case_number}));
 }
 
-TEST(Store, AStoreFromBeforeTheScheduleGetsItBuiltAtOpen) {
-  TempDir dir;
-  std::string number;
-  {
-    auto store = Store::open(dir.path().string());
-    ASSERT_OK(store);
-    Case a = make_case("portal", "m-1");
-    std::vector<CommitItem> items = {item(&a, 2)};
-    ASSERT_OK((*store)->commit(items, kNov23));
-    number = a.case_number;
-  }
-  {
-    // Remove the index and its marker with RocksDB itself: the store as an older build left it.
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name :
-         {"default", "cases", "idempotency", "outbox", "deadletters", "schedule"}) {
-      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(
-        rocksdb::DB::Open(rocksdb::DBOptions(), dir.path().string(), cfs, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(db->Delete(rocksdb::WriteOptions(), handles[0], "schedule_index").ok());
-    ASSERT_TRUE(db->DeleteRange(rocksdb::WriteOptions(), handles[5], "", "\xff").ok());
-    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
-  }
-  auto store = Store::open(dir.path().string());
-  ASSERT_OK(store);
-  EXPECT_EQ(scheduled_cases(**store, "transfer"), (std::vector<std::string>{number}));
-  EXPECT_EQ(scheduled_cases(**store, "mail"), (std::vector<std::string>{number}));
-}
-
 TEST(Store, RefusesADamagedDatabase) {
   TempDir dir;
   {

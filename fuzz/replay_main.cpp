@@ -1,6 +1,6 @@
 // Runs a fuzz target over saved inputs without libFuzzer, so every build (gcc, ASan, TSan) replays
-// the regressions in ctest: each argument is a file or a folder of files. Fails if none is found,
-// so a wrong path cannot pass silently.
+// the regressions in ctest: each argument is a file or a folder of files (a missing one is
+// skipped). Fails if no input is found at all, so a wrong path cannot pass silently.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
   int count = 0;
   for (int i = 1; i < argc; ++i) {
     const std::filesystem::path arg(argv[i]);
-    if (std::filesystem::is_directory(arg)) {
+    if (!std::filesystem::exists(arg)) {
+      std::printf("%s: none\n", arg.c_str());  // e.g. a target without regressions yet
+    } else if (std::filesystem::is_directory(arg)) {
       for (const auto& e : std::filesystem::recursive_directory_iterator(arg)) {
         if (e.is_regular_file()) count += replay(e.path());
       }

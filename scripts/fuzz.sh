@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/, clang with ASan + UBSan, build tree build-fuzz/) and runs
 # one or all of them for SECONDS each. Fails if a target finds a crash, leak, undefined behaviour
-# or an input slower than 10 s; the input is left in build-fuzz/findings/TARGET/ (minimise it
+# or an input slower than 25 s; the input is left in build-fuzz/findings/TARGET/ (minimise it
 # with `build-fuzz/fuzz/fuzz_TARGET -minimize_crash=1 INPUT`, then keep it in
 # fuzz/regressions/TARGET/ with the fix). Prints each target's executions.
 #
@@ -46,7 +46,7 @@ for target in "${TARGETS[@]}"; do
     if [ -d "$d" ]; then inputs+=("$d"); fi
   done
   if ASAN_OPTIONS=detect_leaks=1 nice -n 10 "$BUILD_DIR/fuzz/fuzz_$target" \
-      -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -max_total_time="$SECONDS_EACH" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$findings/" "${dict[@]}" "$@" "${inputs[@]}" >"$log" 2>&1; then
     echo "fuzz: $target: $(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "$log" | \
       awk '{print $2}') executions, $(grep -c '' < <(find "$corpus" -type f)) inputs in $corpus"

@@ -142,13 +142,13 @@ retry: {retry}
         # A clean shutdown exits 0, also when the hub had already exited by itself (not through
         # kill()). Under the sanitizer builds a leak or an error found at exit makes it non-zero,
         # and any report the daemon printed fails the test even if it was killed.
-        if not self.killed and self.proc.returncode != 0:
-            raise AssertionError(f"hub exited with {self.proc.returncode}:\n"
-                                 + "".join(self.log[-60:]))
         reports = [i for i, line in enumerate(self.log) if SANITIZER_REPORT.search(line)]
         if reports:
             raise AssertionError("sanitizer report from the hub:\n"
                                  + "".join(self.log[reports[0]:reports[0] + 80]))
+        if not self.killed and self.proc.returncode != 0:
+            raise AssertionError(f"hub exited with {self.proc.returncode}:\n"
+                                 + "".join(self.log[-60:]))
 
     def kill(self):
         if self.proc and self.proc.poll() is None:

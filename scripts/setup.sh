@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-aiosmtpd prometheus
   clang-format clang-tidy
+  clang libclang-rt-14-dev  # libFuzzer and its sanitizers for fuzz/ (scripts/fuzz.sh)
 )
 
 missing=()

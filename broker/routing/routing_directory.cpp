@@ -592,12 +592,20 @@ Result<std::shared_ptr<const RoutingDirectory>> RoutingDirectory::load(const std
     if (!in) return Status::io_error(path + ": cannot read the routing directory");
     std::ostringstream text;
     text << in.rdbuf();
+    return parse(text.str(), path, std::filesystem::absolute(path).parent_path().string());
+  } catch (const std::exception& e) {
+    return Status::invalid_argument(path + ": " + e.what());
+  }
+}
 
+Result<std::shared_ptr<const RoutingDirectory>> RoutingDirectory::parse(
+    const std::string& yaml, const std::string& path, const std::string& base_dir) {
+  try {
     Errors errors(path);
-    YamlReader y(errors, std::filesystem::absolute(path).parent_path());
+    YamlReader y(errors, base_dir);
     YAML::Node root;
     try {
-      root = YAML::Load(text.str());
+      root = YAML::Load(yaml);
     } catch (const YAML::Exception& e) {
       std::string what = "YAML syntax error: " + e.msg;
       if (e.msg.find("alias") != std::string::npos) {

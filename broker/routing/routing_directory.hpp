@@ -57,6 +57,11 @@ class RoutingDirectory {
   // it (the GV100AD file, certificates) are relative to the file's folder. All errors are
   // collected and reported at once, each with file and line. Throws nothing.
   static Result<std::shared_ptr<const RoutingDirectory>> load(const std::string& path);
+  // The same for text already read: `path` names it in errors, relative paths resolve against
+  // `base_dir`. (load() reads the file and calls this; the fuzz target calls it directly.)
+  static Result<std::shared_ptr<const RoutingDirectory>> parse(const std::string& yaml,
+                                                               const std::string& path,
+                                                               const std::string& base_dir);
 
   // Finds the responsible office. Rejections: kInvalidProperty (ARS or LeiKa key malformed),
   // kUnknownArea (ARS not in the area directory), kNoResponsibleOffice.

@@ -3,6 +3,7 @@ fresh data directory, and talks to it with the real AMQP client in scripts/ozghu
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -28,6 +29,8 @@ PASSPORT = "99085001000000"
 DEMO_CERTS = os.path.join(SOURCE_DIR, "config", "demo-certs")
 DEV_MODE = """listen: "127.0.0.1:0"
 amqp: { dev_mode: true }"""
+# The first line of a report from ASan, LSan, TSan or UBSan (scripts/test.sh's sanitizer passes).
+SANITIZER_REPORT = re.compile(r"(ERROR|WARNING): \w+Sanitizer:|runtime error: ")
 
 
 def example_antrag():
@@ -84,10 +87,12 @@ retry: {retry}
         self.want_plain = "dev_mode: true" in amqp
         self.want_tls = "tls:" in amqp
         self.log = []
+        self.killed = False
 
     def start(self, timeout=30, env=None):
         """env: variables added to this process's environment for the daemon."""
         self.log = []
+        self.killed = False
         self.port = None
         self.tls_port = None
         self.admin_port = None
@@ -156,25 +161,32 @@ retry: {retry}
         return None
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
                 raise AssertionError("hub did not stop within 30 s of SIGTERM")
-            self._reap()
-            # A clean shutdown exits 0; under the sanitizer build a leak or an error found at
-            # exit makes it non-zero.
-            if self.proc.returncode != 0:
-                raise AssertionError(f"hub exited with {self.proc.returncode} after SIGTERM:\n"
-                                     + "".join(self.log[-30:]))
         self._reap()
+        # A clean shutdown exits 0, also when the hub had already exited by itself (not through
+        # kill()). Under the sanitizer builds a leak or an error found at exit makes it non-zero,
+        # and any report the daemon printed fails the test even if it was killed.
+        reports = [i for i, line in enumerate(self.log) if SANITIZER_REPORT.search(line)]
+        if reports:
+            raise AssertionError("sanitizer report from the hub:\n"
+                                 + "".join(self.log[reports[0]:reports[0] + 80]))
+        if not self.killed and self.proc.returncode != 0:
+            raise AssertionError(f"hub exited with {self.proc.returncode}:\n"
+                                 + "".join(self.log[-60:]))
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(30)
+        self.killed = True
         self._reap()
 
     def _reap(self):
@@ -192,6 +204,16 @@ retry: {retry}
             if e.get("event") == name:
                 out.append(e)
         return out
+
+    def wait_for_event(self, name, timeout=30):
+        """The events named `name` once there is one: the log is read by a thread of its own,
+        so a line the hub wrote before answering may still be on its way."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.events(name):
+                return self.events(name)
+            time.sleep(0.05)
+        raise AssertionError(f"no {name} event within {timeout} s")
 
     def submit(self, messages, receipts=False, timeout=60, **login):
         """login: tls=ozghub_client.Tls(...) (then over amqps), mechs, user, password, address."""

@@ -20,6 +20,7 @@ struct Scripted final : Adapter {
     return std::shared_ptr<const ChannelBinding>();
   }
   DeliveryResult deliver(const DeliveryRequest& r) noexcept override {
+    std::function<DeliveryResult(const DeliveryRequest&)> respond;
     {
       std::unique_lock lock(mutex);
       ++entered;
@@ -29,8 +30,9 @@ struct Scripted final : Adapter {
       attempts.push_back(r.attempt);
       targets.push_back(r.params.get("to"));
       times.push_back(std::chrono::steady_clock::now());
+      respond = answer;
     }
-    auto result = answer ? answer(r) : DeliveryResult::delivered();
+    auto result = respond ? respond(r) : DeliveryResult::delivered();
     if (result.outcome == Outcome::kDelivered) {
       ++delivered;
       std::lock_guard lock(mutex);
@@ -42,6 +44,17 @@ struct Scripted final : Adapter {
     std::lock_guard lock(mutex);
     held = false;
     cv.notify_all();
+  }
+  // The test's thread reads and changes the fields below under the lock: delivery threads may
+  // be running (the store orders them too, but inside RocksDB, where TSan cannot see it).
+  template <typename T>
+  T read(T Scripted::*field) {
+    std::lock_guard lock(mutex);
+    return this->*field;
+  }
+  void set_answer(std::function<DeliveryResult(const DeliveryRequest&)> f) {
+    std::lock_guard lock(mutex);
+    answer = std::move(f);
   }
   bool wait_entered(int n) {
     std::unique_lock lock(mutex);
@@ -187,7 +200,7 @@ TEST_F(DeliveryHostTest, AStalledAdapterDoesNotHoldUpTheOthers) {
   host_->start();
   ASSERT_TRUE(slow_->wait_entered(1));
   ASSERT_TRUE(eventually([&] { return fast_->delivered == 20; }));
-  EXPECT_EQ(slow_->entered, 1);            // its one thread is stuck; the rest of its work waits
+  EXPECT_EQ(slow_->read(&Scripted::entered), 1);  // its one thread is stuck; the rest waits
   EXPECT_EQ(host_->backlog("slow"), 19u);  // waiting, besides the one being attempted
   EXPECT_EQ(count(false), 20u);            // the slow channel's deliveries are still owed
   slow_->release();
@@ -207,8 +220,8 @@ TEST_F(DeliveryHostTest, RetriesHonourRetryAfterThenDeadLetterAfterMaxAttempts) 
   ASSERT_TRUE(eventually([&] { return count(true) == 2; }));
   // Three attempts with two waits of 200 ms (Retry-After) between them, not the 1 ms backoff.
   EXPECT_GE(std::chrono::steady_clock::now() - start, 400ms);
-  EXPECT_EQ(fast_->attempts, (std::vector<int>{1, 2, 3}));
-  EXPECT_EQ(slow_->attempts, (std::vector<int>{1}));  // rejected: no retry
+  EXPECT_EQ(fast_->read(&Scripted::attempts), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(slow_->read(&Scripted::attempts), (std::vector<int>{1}));  // rejected: no retry
   auto dead = host_->dead_letters();
   ASSERT_OK(dead);
   ASSERT_EQ(dead->size(), 2u);
@@ -223,16 +236,17 @@ TEST_F(DeliveryHostTest, TheAdapterGetsTheInstanceDeadlineAndReplayRunsAgain) {
   commit(1);
   host_->start();
   ASSERT_TRUE(eventually([&] { return count(true) == 1; }));
-  EXPECT_GT(slow_->last_budget_ms, 1000);
-  EXPECT_LE(slow_->last_budget_ms, 1500);
+  EXPECT_GT(slow_->read(&Scripted::last_budget_ms), 1000);
+  EXPECT_LE(slow_->read(&Scripted::last_budget_ms), 1500);
   auto dead = host_->dead_letters();
   ASSERT_OK(dead);
-  slow_->answer = nullptr;
+  slow_->set_answer(nullptr);
   auto n = host_->replay((*dead)[0].case_number, std::nullopt);
   ASSERT_OK(n);
   EXPECT_EQ(*n, 1u);
   ASSERT_TRUE(eventually([&] { return slow_->delivered == 1; }));
-  EXPECT_EQ(slow_->attempts, (std::vector<int>{1, 1}));  // a replay starts counting afresh
+  EXPECT_EQ(slow_->read(&Scripted::attempts),
+            (std::vector<int>{1, 1}));  // a replay starts counting afresh
   ASSERT_TRUE(eventually([&] { return count(false) == 0; }));
   EXPECT_EQ(count(true), 0u);
 }
@@ -266,7 +280,7 @@ TEST_F(DeliveryHostTest, AReloadThatReordersAnOfficesChannelsDoesNotSwapTheirDel
   use_channels({{"fast", "b@amt"}, {"fast", "a@amt"}, {"slow", ""}});
   host_->start();
   ASSERT_TRUE(eventually([&] { return fast_->delivered == 6; }));
-  std::vector<std::string> targets = fast_->targets;
+  std::vector<std::string> targets = fast_->read(&Scripted::targets);
   std::sort(targets.begin(), targets.end());
   EXPECT_EQ(targets,
             (std::vector<std::string>{"a@amt", "a@amt", "a@amt", "b@amt", "b@amt", "b@amt"}));
@@ -282,16 +296,16 @@ TEST_F(DeliveryHostTest, AChangedChannelIsFoundWhenUniqueAndNeverGuessedWhenNot)
   use_channels({{"fast", "c@amt"}, {"fast", "d@amt"}, {"slow", "new@amt"}});
   host_->start();
   ASSERT_TRUE(eventually([&] { return count(true) == 2; }));
-  EXPECT_EQ(slow_->targets, (std::vector<std::string>{"new@amt"}));
-  EXPECT_TRUE(fast_->targets.empty());
+  EXPECT_EQ(slow_->read(&Scripted::targets), (std::vector<std::string>{"new@amt"}));
+  EXPECT_TRUE(fast_->read(&Scripted::targets).empty());
   auto dead = host_->dead_letters();
   ASSERT_OK(dead);
   EXPECT_NE((*dead)[0].last_error.find("no longer unambiguous"), std::string::npos);
 }
 
 // Every case delivered on `adapter` exactly once.
-void expect_each_once(const Scripted& adapter, std::size_t cases) {
-  std::vector<std::string> seen = adapter.delivered_cases;
+void expect_each_once(Scripted& adapter, std::size_t cases) {
+  std::vector<std::string> seen = adapter.read(&Scripted::delivered_cases);
   std::sort(seen.begin(), seen.end());
   EXPECT_EQ(seen.size(), cases);
   EXPECT_EQ(std::adjacent_find(seen.begin(), seen.end()), seen.end()) << "a case delivered twice";
@@ -370,9 +384,11 @@ TEST_F(DeliveryHostTest, APoisonCaseBacksOffPerPolicyThenIsParkedWhileTheRestFlo
   ASSERT_TRUE(eventually([&] { return slow_->delivered == 30 && fast_->delivered == 31; }));
   // Attempts of the poison case: the lane's first (it was scheduled first), then every one after a
   // first; spaced by the backoff (40, 80, 160 ms), no tight loop.
-  std::vector<std::chrono::steady_clock::time_point> poison_times = {slow_->times.at(0)};
-  for (std::size_t i = 0; i < slow_->attempts.size(); ++i) {
-    if (slow_->attempts[i] > 1) poison_times.push_back(slow_->times[i]);
+  const auto times = slow_->read(&Scripted::times);
+  const auto attempts = slow_->read(&Scripted::attempts);
+  std::vector<std::chrono::steady_clock::time_point> poison_times = {times.at(0)};
+  for (std::size_t i = 0; i < attempts.size(); ++i) {
+    if (attempts[i] > 1) poison_times.push_back(times[i]);
   }
   // (Due times are whole milliseconds of the wall clock: allow 2 ms of rounding.)
   ASSERT_EQ(poison_times.size(), 4u);

@@ -188,6 +188,25 @@ TEST(RoutingDemo, LoadsAndRoutes) {
   EXPECT_EQ(d.office("jerichower-land-kreisverwaltung")->certificate_path, "");
 }
 
+TEST(RoutingDemo, ParsesTextWithPathsRelativeToTheGivenFolder) {
+  const std::string yaml = ozghub::testing::read_file(source_dir() / "config/routing.demo.yaml");
+  auto parsed = RoutingDirectory::parse(yaml, "demo.yaml", (source_dir() / "config").string());
+  ASSERT_OK(parsed);
+  EXPECT_EQ((*parsed)->responsibility_count(), 6u);
+  EXPECT_TRUE(
+      std::filesystem::equivalent((*parsed)->office("moeckern-buergeramt")->certificate_path,
+                                  source_dir() / "config/demo-certs/moeckern-buergeramt.pem"));
+
+  // Elsewhere the relative GV100AD path leads nowhere; errors name the text as `path` says.
+  TempDir elsewhere;
+  auto moved = RoutingDirectory::parse(yaml, "demo.yaml", elsewhere.path().string());
+  ASSERT_FALSE(moved.is_ok());
+  EXPECT_NE(moved.status().message().find("demo.yaml:"), std::string::npos)
+      << moved.status().message();
+  EXPECT_NE(moved.status().message().find("GV100AD"), std::string::npos)
+      << moved.status().message();
+}
+
 TEST_F(RoutingLoader, ReportsAllErrorsWithTheirLines) {
   write_file(dir() / "moeckern.pem", "not checked here");
   auto r = load(R"(areas:

@@ -74,25 +74,12 @@ Result<bool> DiskMonitor::check() {
 }
 
 void DiskMonitor::start() {
-  thread_ = std::thread([this] { run(); });
-}
-
-void DiskMonitor::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void DiskMonitor::run() {
-  std::unique_lock lock(mutex_);
-  while (!cv_.wait_for(lock, policy_.check_interval, [this] { return stopping_; })) {
-    lock.unlock();
+  periodic_.start(policy_.check_interval, [this] {
     (void)check();
-    lock.lock();
-  }
+    return false;
+  });
 }
+
+void DiskMonitor::stop() { periodic_.stop(); }
 
 }  // namespace ozghub::store

@@ -18,13 +18,12 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
-#include <thread>
 
+#include "common/periodic.hpp"
 #include "common/status.hpp"
 #include "config/config.hpp"
 
@@ -51,19 +50,15 @@ class DiskMonitor {
   void stop();
 
  private:
-  void run();
-
   std::string path_;
   config::Storage policy_;
   OnChange on_change_;
   prometheus::Gauge& free_bytes_;
   prometheus::Gauge& threshold_bytes_;
   prometheus::Gauge& low_gauge_;
-  std::mutex mutex_;  // guards low_ and stopping_; held during a check
-  std::condition_variable cv_;
+  std::mutex mutex_;  // guards low_; held during a check
   bool low_ = false;
-  bool stopping_ = false;
-  std::thread thread_;
+  Periodic periodic_;
 };
 
 }  // namespace ozghub::store

@@ -49,25 +49,15 @@ RetentionSweeper::RetentionSweeper(Store& store, crypto::KeyringState& keys,
 RetentionSweeper::~RetentionSweeper() { stop(); }
 
 void RetentionSweeper::start() {
-  thread_ = std::thread([this] { run(); });
+  periodic_.start(interval_, [this] {
+    auto r = sweep_once();
+    return r && r->keys_rewrapped == kRewrapBatch;  // more keys to re-wrap: go on at once
+  });
 }
 
-void RetentionSweeper::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void RetentionSweeper::stop() { periodic_.stop(); }
 
-void RetentionSweeper::wake() {
-  {
-    std::lock_guard lock(mutex_);
-    woken_ = true;
-  }
-  cv_.notify_all();
-}
+void RetentionSweeper::wake() { periodic_.wake(); }
 
 void RetentionSweeper::update_key_gauges() {
   auto counts = store_.data_keys_per_kek();
@@ -96,17 +86,6 @@ Result<SweepResult> RetentionSweeper::sweep_once() {
   }
   update_key_gauges();
   return r;
-}
-
-void RetentionSweeper::run() {
-  for (;;) {
-    auto r = sweep_once();
-    const bool more = r && r->keys_rewrapped == kRewrapBatch;
-    std::unique_lock lock(mutex_);
-    if (!more) cv_.wait_for(lock, interval_, [this] { return stopping_ || woken_; });
-    if (stopping_) return;
-    woken_ = false;
-  }
 }
 
 }  // namespace ozghub::store

@@ -21,10 +21,9 @@
 #include <prometheus/registry.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
-#include <thread>
 
+#include "common/periodic.hpp"
 #include "store/store.hpp"
 
 namespace ozghub::store {
@@ -46,7 +45,6 @@ class RetentionSweeper {
   Result<SweepResult> sweep_once();
 
  private:
-  void run();
   void update_key_gauges();
 
   Store& store_;
@@ -58,11 +56,7 @@ class RetentionSweeper {
   prometheus::Counter& rewrapped_;
   prometheus::Counter& failures_;
   std::mutex sweep_mutex_;  // one round at a time
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  bool woken_ = false;
-  std::thread thread_;
+  Periodic periodic_;
 };
 
 }  // namespace ozghub::store

@@ -1,5 +1,6 @@
 #include "ingress/tls_server_options.hpp"
 
+#include <openssl/ssl.h>
 #include <proton/ssl.h>
 #include <proton/version.h>
 
@@ -10,6 +11,10 @@ namespace ozghub::ingress {
 const char* const kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:"
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256";
+
+const char* const kTls13Suites =
+    "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256";
+const char* const kGroups = "P-384:P-256:P-521";
 
 namespace {
 
@@ -41,6 +46,11 @@ pn_ssl_domain_t* domain_of(proton::ssl_server_options& options) {
   return *reinterpret_cast<pn_ssl_domain_t**>(impl);
 }
 
+// Proton's OpenSSL pn_ssl_domain_t starts with its SSL_CTX* (ssl/openssl.c; the same version
+// check applies). Every connection's SSL object is made from it, so what is set here holds for
+// all of them; Proton itself only sets the TLS 1.2 cipher list and the protocol range.
+SSL_CTX* ssl_ctx_of(pn_ssl_domain_t* domain) { return *reinterpret_cast<SSL_CTX**>(domain); }
+
 }  // namespace
 
 Result<proton::ssl_server_options> make_tls_server_options(const config::AmqpTls& tls) {
@@ -57,6 +67,13 @@ Result<proton::ssl_server_options> make_tls_server_options(const config::AmqpTls
     }
     if (pn_ssl_domain_set_ciphers(domain, kTls12Ciphers) != 0) {
       return Status::internal("TLS: cannot set the cipher suites");
+    }
+    SSL_CTX* ctx = ssl_ctx_of(domain);
+    if (ctx == nullptr || SSL_CTX_set_ciphersuites(ctx, kTls13Suites) != 1) {
+      return Status::internal("TLS: cannot set the TLS 1.3 cipher suites");
+    }
+    if (SSL_CTX_set1_groups_list(ctx, kGroups) != 1) {
+      return Status::internal("TLS: cannot restrict the key exchange groups");
     }
     return options;
   } catch (const std::exception& e) {

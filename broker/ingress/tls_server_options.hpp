@@ -2,15 +2,17 @@
 // and the hub's fixed protocol and cipher policy (BSI TR-02102-2):
 //   - TLS 1.2 and TLS 1.3 only;
 //   - TLS 1.2 only with ECDHE key exchange (forward secrecy) and AES-GCM (AEAD);
-//   - TLS 1.3 with OpenSSL's suites (all AEAD with ephemeral key exchange).
+//   - TLS 1.3 only with AES-GCM and AES-CCM suites (not ChaCha20, which the TR does not list);
+//   - ephemeral key exchange only over the NIST curves P-256, P-384 and P-521 (not X25519,
+//     which the TR does not list).
 //
 // Proton's C++ API cannot set protocols or ciphers; its C API can, on the pn_ssl_domain_t that a
 // proton::ssl_server_options owns (pn_ssl_domain_set_protocols, pn_ssl_domain_set_ciphers).
 // That domain is reached once, at startup, through the options object's implementation, whose
 // layout (a pointer to the domain first) is Proton's internal: the build accepts only the
 // Proton version it was checked with, and the integration test test_amqp_security proves with
-// `openssl s_client` that the policy is in force. TLS 1.3 suites and ECDHE groups stay
-// OpenSSL's defaults: Proton has no call for them.
+// `openssl s_client` that the policy is in force. TLS 1.3 suites and key exchange groups have no
+// Proton call at all: they are set on the domain's SSL_CTX, reached the same way.
 #pragma once
 
 #include <proton/ssl.hpp>
@@ -23,6 +25,9 @@ namespace ozghub::ingress {
 
 // The TLS 1.2 cipher list applied to the listener (OpenSSL names).
 extern const char* const kTls12Ciphers;
+// The TLS 1.3 suites and the key exchange groups (OpenSSL names).
+extern const char* const kTls13Suites;
+extern const char* const kGroups;
 
 // Builds the listener's TLS options with the policy applied. Requires client certificates from
 // tls.client_ca when it is set.

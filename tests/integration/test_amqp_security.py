@@ -157,6 +157,14 @@ class TlsPolicy(SecurityTest):
         self.assert_accepted("TLSv1.2", "ECDHE-ECDSA-AES256-GCM-SHA384", "-tls1_2", "-cipher",
                              "ECDHE-ECDSA-AES256-GCM-SHA384")
         self.assert_accepted("TLSv1.3", "TLS_AES_256_GCM_SHA384", "-tls1_3")
+        self.assert_accepted("TLSv1.3", "TLS_AES_128_GCM_SHA256", "-tls1_3", "-ciphersuites",
+                             "TLS_AES_128_GCM_SHA256", "-groups", "P-256")
+
+    def test_tls_1_3_suites_and_groups_outside_the_bsi_list_are_refused(self):
+        self.assert_refused("-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256")
+        self.assert_refused("-tls1_3", "-groups", "X25519")
+        self.assert_refused("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256", "-groups",
+                            "X25519")
 
     def test_a_client_without_certificate_is_refused(self):
         self.assertIn("SSL", self.refused([message()], tls=self.tls(client=None)))

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -366,9 +367,10 @@ TEST_F(DeliveryHostTest, APoisonCaseBacksOffPerPolicyThenIsParkedWhileTheRestFlo
   retry_.multiplier = 2.0;
   retry_.jitter = 0.0;
   rebuild(4);
-  std::string poison;
-  slow_->answer = [&](const DeliveryRequest& r) {
-    if (r.case_.case_number == poison) return DeliveryResult::retry_later("HTTP 503 from peer");
+  // Shared with the adapter's delivery threads, which may still run when the test body ends.
+  auto poison = std::make_shared<std::string>();
+  slow_->answer = [poison](const DeliveryRequest& r) {
+    if (r.case_.case_number == *poison) return DeliveryResult::retry_later("HTTP 503 from peer");
     return DeliveryResult::delivered();
   };
   commit(1);
@@ -376,7 +378,7 @@ TEST_F(DeliveryHostTest, APoisonCaseBacksOffPerPolicyThenIsParkedWhileTheRestFlo
     auto first = store_->scheduled("slow", std::nullopt, 1);
     ASSERT_OK(first);
     ASSERT_EQ(first->size(), 1u);
-    poison = (*first)[0].case_number;
+    *poison = (*first)[0].case_number;
   }
   host_->start();
   commit(30);  // the lane and the other adapter keep delivering meanwhile
@@ -398,7 +400,7 @@ TEST_F(DeliveryHostTest, APoisonCaseBacksOffPerPolicyThenIsParkedWhileTheRestFlo
   auto dead = host_->dead_letters();
   ASSERT_OK(dead);
   ASSERT_EQ(dead->size(), 1u);
-  EXPECT_EQ((*dead)[0].case_number, poison);
+  EXPECT_EQ((*dead)[0].case_number, *poison);
   EXPECT_EQ((*dead)[0].attempts, 4);
   EXPECT_EQ((*dead)[0].last_error, "HTTP 503 from peer");
   ASSERT_TRUE(eventually([&] { return count(false) == 0; }));

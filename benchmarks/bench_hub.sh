@@ -1,5 +1,18 @@
-# Sourced by the benchmark scripts: a hub configuration with one office whose one channel uses
-# the adapter instance `bench`, and starting the hub on it. Expects PWD = the project root.
+# Sourced by the benchmark scripts: their common setup, a hub configuration with one office
+# whose one channel uses the adapter instance `bench`, and starting the hub on it. Expects
+# PWD = the project root.
+
+# bench_init NAME [SIGNAL]: sets BUILD, BINARY (OZGHUB_BINARY, to compare builds) and PY, makes
+# the scratch folder WORK under the build tree, and on exit kills $HUB and $PEER with SIGNAL
+# (default TERM; KILL for a hub whose threads wait on a stalled peer) and removes WORK.
+bench_init() {
+  BUILD=${OZGHUB_BUILD_DIR:-build}
+  BINARY=${OZGHUB_BINARY:-$BUILD/broker/ozg-hub}
+  PY=/usr/bin/python3
+  WORK=$(mktemp -d "$PWD/$BUILD/$1.XXXXXX")
+  HUB=""; PEER=""; BENCH_SIGNAL=${2:-TERM}
+  trap 'for p in $HUB $PEER; do kill -$BENCH_SIGNAL $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+}
 
 # write_bench_config WORK INSTANCE PARAMS [TOP_LEVEL] [OFFICE_LINE]
 #   INSTANCE: the keys of the `bench` instance, one per line, indented by 4 after the first

@@ -22,12 +22,8 @@ CONCURRENCY=${CONCURRENCY:-16}
 WINDOW=${WINDOW:-500}
 MODE=${MODE:-notification}
 PROFILE=${PROFILE:-none}
-BUILD=${OZGHUB_BUILD_DIR:-build}
-BINARY=${OZGHUB_BINARY:-$BUILD/broker/ozg-hub}
-PY=/usr/bin/python3
-WORK=$(mktemp -d "$PWD/$BUILD/adapter-bench.XXXXXX")
-HUB=""; SINK=""
-trap 'for p in $HUB $SINK; do kill $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+. benchmarks/bench_hub.sh
+bench_init adapter-bench
 
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / t}' "/proc/$1/stat"; }
@@ -39,7 +35,7 @@ PLUGINS=""
 case "$ADAPTER" in
   http)
     PORT=$(free_port)
-    $PY benchmarks/sinks/rate_sink.py http "$PORT" > "$WORK/sink.out" & SINK=$!
+    $PY benchmarks/sinks/rate_sink.py http "$PORT" > "$WORK/sink.out" & PEER=$!
     INSTANCE="type: http"
     PARAMS="url: \"http://127.0.0.1:$PORT/\""
     if [ "$PROFILE" = autista ]; then
@@ -48,7 +44,7 @@ case "$ADAPTER" in
     fi ;;
   smtp)
     PORT=$(free_port)
-    $PY benchmarks/sinks/rate_sink.py smtp "$PORT" > "$WORK/sink.out" & SINK=$!
+    $PY benchmarks/sinks/rate_sink.py smtp "$PORT" > "$WORK/sink.out" & PEER=$!
     INSTANCE="type: smtp
     server: 127.0.0.1
     port: $PORT
@@ -72,11 +68,10 @@ case "$ADAPTER" in
     PARAMS="" ;;
   *) echo "ADAPTER must be http, smtp, transfer_dir or plugin" >&2; exit 2 ;;
 esac
-if [ -n "$SINK" ]; then
+if [ -n "$PEER" ]; then
   for _ in $(seq 1 100); do grep -q "sink ready" "$WORK/sink.out" 2>/dev/null && break; sleep 0.1; done
 fi
 
-. benchmarks/bench_hub.sh
 write_bench_config "$WORK" "$INSTANCE
     concurrency: $CONCURRENCY" "$PARAMS" "$PLUGINS" "$CERT"
 start_bench_hub "$BINARY" "$WORK"
@@ -97,8 +92,8 @@ START=$(date +%s.%N)
 for _ in $(seq 1 6000); do [ "$(delivered)" -ge "$COUNT" ] && break; sleep 0.1; done
 END=$(date +%s.%N)
 N=$(delivered)
-HUB_CPU=$(cpu_seconds "$HUB"); SINK_CPU=$([ -n "$SINK" ] && cpu_seconds "$SINK" || echo "-")
+HUB_CPU=$(cpu_seconds "$HUB"); PEER_CPU=$([ -n "$PEER" ] && cpu_seconds "$PEER" || echo "-")
 echo "delivered $N of $COUNT in $(echo "$END - $START" | bc -l | xargs printf %.2f) s:" \
      "$(echo "$N / ($END - $START)" | bc -l | xargs printf %.0f) delivered/s"
-echo "cpu seconds: hub $HUB_CPU, peer $SINK_CPU; retries $(grep -c case.delivery_retry "$WORK/hub.log" || true)," \
+echo "cpu seconds: hub $HUB_CPU, peer $PEER_CPU; retries $(grep -c case.delivery_retry "$WORK/hub.log" || true)," \
      "dead letters $(grep -c case.dead_lettered "$WORK/hub.log" || true)"

@@ -11,12 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${COUNT:-200000}
 WINDOW=${WINDOW:-500}
-BUILD=${OZGHUB_BUILD_DIR:-build}
-BINARY=${OZGHUB_BINARY:-$BUILD/broker/ozg-hub}
-PY=/usr/bin/python3
-WORK=$(mktemp -d "$PWD/$BUILD/backlog-bench.XXXXXX")
-HUB=""; PEER=""
-trap 'for p in $HUB $PEER; do kill -KILL $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+. benchmarks/bench_hub.sh
+bench_init backlog-bench KILL
 
 # The stalled peer: a listening socket that never accepts; connections complete into its
 # backlog and requests are never answered.
@@ -31,7 +27,6 @@ PORT=$(cat "$PORT_FILE")
 
 WINDOW_LINE=""
 [ -n "${DELIVERY_WINDOW:-}" ] && WINDOW_LINE="delivery_window: $DELIVERY_WINDOW"
-. benchmarks/bench_hub.sh
 write_bench_config "$WORK" "type: http
     concurrency: 16
     timeout_ms: 3600000" "url: \"http://127.0.0.1:$PORT/\"" "$WINDOW_LINE"

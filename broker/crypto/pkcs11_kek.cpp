@@ -165,7 +165,11 @@ class Pkcs11Kek final : public Kek {
                               reinterpret_cast<CK_BYTE_PTR>(out.data()), &len);
     });
     if (!st.is_ok()) {
-      return Status::corruption(what_ + ": unwrapping a data key failed: " + st.message());
+      std::string text = what_ + ": unwrapping a data key failed: " + st.message();
+      // Only the token's verdict on the data (the GCM tag did not verify) says the record is
+      // damaged; anything else (session, device, login) is the token's trouble and may pass.
+      return st.code() == Status::Code::kCorruption ? Status::corruption(std::move(text))
+                                                    : Status::unavailable(std::move(text));
     }
     out.resize(len);
     auto k = DataKey::from_bytes(out);
@@ -211,10 +215,16 @@ class Pkcs11Kek final : public Kek {
     CK_RV rv = op(*s, &mech);
     if (rv != CKR_OK) {
       m_->f->C_CloseSession(*s);
-      return Status::internal(rv_text(rv));
+      return rejects_data(rv) ? Status::corruption(rv_text(rv)) : Status::unavailable(rv_text(rv));
     }
     give(*s);
     return Status::ok();
+  }
+
+  // The token refused the input itself (for GCM: the tag did not verify), not the operation.
+  static bool rejects_data(CK_RV rv) {
+    return rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE ||
+           rv == CKR_DATA_INVALID || rv == CKR_DATA_LEN_RANGE;
   }
 
   std::string id_;

@@ -197,6 +197,21 @@ DeliveryResult DeliveryHost::attempt(const store::OutboxEntry& e, const Case& c,
   return r;
 }
 
+// A case the store cannot produce. Damage (or a missing record) needs an operator: a dead letter.
+// A failure that may pass (the HSM holding the KEK unreachable, a read error) is retried like an
+// adapter's, so an outage does not turn the whole backlog into dead letters at once.
+DeliveryResult DeliveryHost::unreadable_case(const Status& s) {
+  std::string error = "case record unreadable: " + s.message();
+  switch (s.code()) {
+    case Status::Code::kIoError:
+    case Status::Code::kUnavailable:
+    case Status::Code::kBusy:
+      return DeliveryResult::retry_later(std::move(error));
+    default:
+      return DeliveryResult::rejected(std::move(error));
+  }
+}
+
 void DeliveryHost::run_task(pipeline::DeliveryTask task, std::mt19937_64& rng) {
   store::OutboxEntry& e = task.entry;
   Lane* l = lane(e.adapter);
@@ -206,16 +221,16 @@ void DeliveryHost::run_task(pipeline::DeliveryTask task, std::mt19937_64& rng) {
     return;
   }
   std::shared_ptr<const Case> c = task.case_;
+  DeliveryResult result;
   if (!c) {
     auto loaded = store_.load_case(e.case_number);
-    if (!loaded) {
-      // The outbox names a case the store cannot produce: an operator must look at it.
-      dead_letter(std::move(e), "case record unreadable: " + loaded.status().message());
-      return;
+    if (loaded) {
+      c = std::make_shared<const Case>(std::move(*loaded));
+    } else {
+      result = unreadable_case(loaded.status());
     }
-    c = std::make_shared<const Case>(std::move(*loaded));
   }
-  DeliveryResult result = attempt(e, *c, *l);
+  if (c) result = attempt(e, *c, *l);
   ++e.attempts;
   switch (result.outcome) {
     case Outcome::kDelivered: {
@@ -253,6 +268,7 @@ void DeliveryHost::schedule_retry(store::OutboxEntry e, const DeliveryResult& r,
   // back), but not beyond a day, which would only mean a broken header; and never shorter than
   // our own backoff, so "Retry-After: 0" or a skewed clock cannot burn every attempt at once.
   constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(24);
+  const std::int64_t was_due = e.due_ms;
   auto delay = pipeline::backoff_delay(retry_, e.attempts, u(rng));
   if (r.retry_after) delay = std::max(delay, std::min(*r.retry_after, kMaxRetryAfter));
   e.due_ms = pipeline::now_ms() + delay.count();
@@ -264,13 +280,14 @@ void DeliveryHost::schedule_retry(store::OutboxEntry e, const DeliveryResult& r,
                                     {"retry_in_ms", std::to_string(delay.count())},
                                     {"error", e.last_error}});
   fault::hit(fault::Point::kBeforeRecordRetry);
-  if (Status s = store_.record_retry(e); !s.is_ok()) {
+  if (Status s = store_.record_retry(e, was_due); !s.is_ok()) {
     log::error("store.record_failed", {{"case", e.case_number}, {"error", s.message()}});
   }
   if (Lane* l = lane(e.adapter)) l->queue.push({std::move(e), nullptr});
 }
 
 void DeliveryHost::dead_letter(store::OutboxEntry e, std::string error) {
+  const std::int64_t was_due = e.due_ms;
   e.last_error = std::move(error);
   e.due_ms = pipeline::now_ms();
   log::error("case.dead_lettered", {{"case", e.case_number},
@@ -281,7 +298,7 @@ void DeliveryHost::dead_letter(store::OutboxEntry e, std::string error) {
   Lane* l = lane(e.adapter);
   if (l != nullptr) l->metrics.dead_lettered->Increment();
   fault::hit(fault::Point::kBeforeDeadLetter);
-  if (Status s = store_.record_dead_letter(e); !s.is_ok()) {
+  if (Status s = store_.record_dead_letter(e, was_due); !s.is_ok()) {
     log::error("store.record_failed", {{"case", e.case_number}, {"error", s.message()}});
     return;
   }

@@ -89,6 +89,7 @@ class DeliveryHost final : public pipeline::DeliverySink {
   void dead_letter(store::OutboxEntry e, std::string error);
   Lane* lane(const std::string& adapter) const;
   DeliveryResult attempt(const store::OutboxEntry& e, const Case& c, Lane& lane);
+  static DeliveryResult unreadable_case(const Status& s);
 
   store::Store& store_;
   pipeline::RoutingState& routing_;

@@ -490,12 +490,7 @@ Status Store::finish_channel(const OutboxEntry& e, rocksdb::ColumnFamilyHandle* 
     return false;
   };
   rocksdb::WriteBatch batch;
-  if (from == outbox_) {
-    // The schedule key to remove is the stored entry's (the caller's copy may differ).
-    auto stored = stored_entry(e);
-    if (!stored) return stored.status();
-    batch.Delete(schedule_, schedule_key(stored->adapter, stored->schedule_key()));
-  }
+  if (from == outbox_) batch.Delete(schedule_, schedule_key(e.adapter, e.schedule_key()));
   batch.Delete(from, key);
   batch.Put(audit_, audit_key(e.case_number, now, kind, e.channel), audit_channel(kind, e, now));
   if (!other_left(outbox_) && !other_left(deadletters_)) {
@@ -587,7 +582,14 @@ Result<std::size_t> Store::rewrap(std::size_t limit) {
   std::map<std::string, std::int64_t> moved;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys_));
   std::size_t n = 0;
-  for (it->SeekToFirst(); it->Valid() && n < limit; it->Next()) {
+  // Each round goes on where the last one stopped, so a rotation over n keys costs O(n) reads,
+  // not O(n^2); at the end it starts over (keys written meanwhile are already under `active`).
+  if (rewrap_from_.empty()) {
+    it->SeekToFirst();
+  } else {
+    it->Seek(rewrap_from_);
+  }
+  for (; it->Valid() && n < limit; it->Next()) {
     auto record = decode_key_record(it->value().ToStringView());
     if (!record) return record.status();
     if (record->kek_id == active) continue;
@@ -600,7 +602,11 @@ Result<std::size_t> Store::rewrap(std::size_t limit) {
     ++n;
   }
   if (Status s = from_rocks(it->status(), "reading the data keys failed"); !s.is_ok()) return s;
-  if (n == 0) return n;
+  std::string next = it->Valid() ? it->key().ToString() : std::string();
+  if (n == 0) {
+    rewrap_from_ = std::move(next);
+    return n;
+  }
   rocksdb::WriteOptions wo;
   wo.sync = true;  // the count tells an operator when the old KEK may go: it must be durable
   if (Status s = from_rocks(db_->Write(wo, &batch), "re-wrapping data keys"); !s.is_ok()) return s;
@@ -608,6 +614,7 @@ Result<std::size_t> Store::rewrap(std::size_t limit) {
     count_key(kek, -k);
     count_key(active, k);
   }
+  rewrap_from_ = std::move(next);
   return n;
 }
 
@@ -681,49 +688,36 @@ bool Store::is_committed(const std::string& sender, const std::string& message_i
       .ok();
 }
 
-Result<OutboxEntry> Store::stored_entry(const OutboxEntry& e) const {
+bool Store::is_scheduled(const OutboxEntry& e) const {
   const auto key = outbox_key(e.case_number, e.channel);
   rocksdb::PinnableSlice value;
   auto s = db_->Get(rocksdb::ReadOptions(), outbox_, key, &value);
-  if (!s.ok()) return from_rocks(s, "delivery " + e.case_number);
-  OutboxEntry stored;
-  if (!decode_entry(key, value.ToStringView(), stored)) {
-    return Status::corruption("malformed delivery entry in the store");
-  }
-  return stored;
-}
-
-bool Store::is_scheduled(const OutboxEntry& e) const {
-  auto stored = stored_entry(e);
   // A read error counts as owed: attempting it again is harmless, dropping it is not.
-  if (!stored) return stored.status().code() != Status::Code::kNotFound;
-  return stored->due_ms == e.due_ms && stored->adapter == e.adapter;
+  if (!s.ok()) return !s.IsNotFound();
+  OutboxEntry stored;
+  if (!decode_entry(key, value.ToStringView(), stored)) return true;
+  return stored.due_ms == e.due_ms && stored.adapter == e.adapter;
 }
 
-// Each change to an outbox entry moves its schedule key with it, in the same batch; the key to
-// remove is the stored entry's (the caller's copy already carries the new due time).
+// Each change to an outbox entry moves its schedule key with it, in the same batch. The caller
+// names the due time the entry was scheduled for (is_scheduled confirmed it before the attempt),
+// so no read is needed; deleting a key that is not there is harmless.
 Status Store::record_delivered(const OutboxEntry& e) {
   return finish_channel(e, outbox_, AuditKind::kDelivered, false);
 }
 
-Status Store::record_retry(const OutboxEntry& e) {
-  auto stored = stored_entry(e);
-  if (!stored) return stored.status();
+Status Store::record_retry(const OutboxEntry& e, std::int64_t was_due_ms) {
   rocksdb::WriteBatch batch;
-  batch.Delete(schedule_, schedule_key(stored->adapter, stored->schedule_key()));
+  batch.Delete(schedule_, schedule_key(e.adapter, {was_due_ms, e.case_number, e.channel}));
   batch.Put(outbox_, outbox_key(e.case_number, e.channel), encode_entry(e));
   batch.Put(schedule_, schedule_key(e.adapter, e.schedule_key()), {});
   return from_rocks(db_->Write(rocksdb::WriteOptions(), &batch), "recording a retry failed");
 }
 
-Status Store::record_dead_letter(const OutboxEntry& e) {
+Status Store::record_dead_letter(const OutboxEntry& e, std::int64_t was_due_ms) {
   rocksdb::WriteBatch batch;
   auto key = outbox_key(e.case_number, e.channel);
-  if (auto stored = stored_entry(e)) {
-    batch.Delete(schedule_, schedule_key(stored->adapter, stored->schedule_key()));
-  } else if (stored.status().code() != Status::Code::kNotFound) {
-    return stored.status();
-  }
+  batch.Delete(schedule_, schedule_key(e.adapter, {was_due_ms, e.case_number, e.channel}));
   batch.Delete(outbox_, key);
   batch.Put(deadletters_, key, encode_entry(e));
   const std::int64_t now = wall_ms();

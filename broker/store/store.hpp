@@ -155,10 +155,13 @@ class Store {
   // Whether (sender, message_id) was committed already. Safe from any thread.
   bool is_committed(const std::string& sender, const std::string& message_id) const;
 
-  // Delivery bookkeeping (not synced, see above).
+  // Delivery bookkeeping (not synced, see above). `e` as it was scheduled (record_delivered) or
+  // with its new state; `was_due_ms`: the due time it was scheduled for, whose schedule key goes.
   Status record_delivered(const OutboxEntry& e);
-  Status record_retry(const OutboxEntry& e);        // updates attempts, due, last error
-  Status record_dead_letter(const OutboxEntry& e);  // moves the entry to the dead letters
+  // Updates attempts, due time and last error.
+  Status record_retry(const OutboxEntry& e, std::int64_t was_due_ms);
+  // Moves the entry to the dead letters (synced).
+  Status record_dead_letter(const OutboxEntry& e, std::int64_t was_due_ms);
 
   // Dead-letter administration (synced). replay moves a dead letter back into the outbox with
   // `e`'s attempts and due time; purge deletes it. Both answer not_found when there is no dead
@@ -189,8 +192,6 @@ class Store {
  private:
   Store() = default;
   Status scan(rocksdb::ColumnFamilyHandle* cf, const std::function<Status(OutboxEntry)>& fn) const;
-  // The outbox entry as stored now (to find its schedule key), or not_found.
-  Result<OutboxEntry> stored_entry(const OutboxEntry& e) const;
   bool has_prefix(rocksdb::ColumnFamilyHandle* cf, const std::string& prefix) const;
   // Removes a finished delivery (delivered, or its dead letter purged) from `from`, audited, and
   // schedules the case's deletion when it was the case's last one.
@@ -219,6 +220,8 @@ class Store {
   std::array<std::mutex, 64> finish_mutexes_;  // finish_channel, striped by case number
   mutable std::mutex counts_mutex_;
   std::map<std::string, std::int64_t> deks_per_kek_;
+  // Where the next rewrap() round starts (empty: the first key). Only the sweeper calls rewrap.
+  std::string rewrap_from_;
 };
 
 // What an operator reads when the store is damaged: which store, what RocksDB or our own record

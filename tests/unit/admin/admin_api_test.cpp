@@ -43,7 +43,7 @@ class AdminApiTest : public ::testing::Test {
     e.attempts = 10;
     e.due_ms = 1795420800000;
     e.last_error = "SMTP 550 after RCPT";
-    EXPECT_TRUE(store_->record_dead_letter(e).is_ok());
+    EXPECT_TRUE(store_->record_dead_letter(e, 0).is_ok());
     return c.case_number;
   }
 

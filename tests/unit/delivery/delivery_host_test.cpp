@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 
+#include "crypto/file_kek.hpp"
+#include "crypto/keyring.hpp"
 #include "test_support.hpp"
 
 namespace ozghub::delivery {
@@ -75,10 +77,35 @@ struct Scripted final : Adapter {
   std::function<DeliveryResult(const DeliveryRequest&)> answer;
 };
 
+// A KEK held in memory whose token can be made unreachable, like an HSM outage.
+struct SwitchableKek final : crypto::Kek {
+  explicit SwitchableKek(std::unique_ptr<crypto::Kek> inner) : inner_(std::move(inner)) {}
+  const std::string& id() const override { return inner_->id(); }
+  Result<std::string> wrap(const crypto::DataKey& dek) const override { return inner_->wrap(dek); }
+  Result<crypto::DataKey> unwrap(std::string_view wrapped) const override {
+    if (down) {
+      ++refused;
+      return Status::unavailable("token not present");
+    }
+    return inner_->unwrap(wrapped);
+  }
+  std::unique_ptr<crypto::Kek> inner_;
+  mutable std::atomic<bool> down{false};
+  mutable std::atomic<int> refused{0};
+};
+
+std::shared_ptr<SwitchableKek> switchable_kek() {
+  auto key = crypto::DataKey::generate();
+  EXPECT_TRUE(key.is_ok());
+  return std::make_shared<SwitchableKek>(crypto::memory_kek("k1", *key));
+}
+
 class DeliveryHostTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = store::Store::open(dir_.path().string());
+    auto keys = std::make_shared<crypto::KeyringState>(std::make_shared<const crypto::Keyring>(
+        std::vector<std::shared_ptr<const crypto::Kek>>{kek_}, "k1"));
+    auto s = store::Store::open(dir_.path().string(), {keys});
     ASSERT_OK(s);
     store_ = std::move(*s);
     type_.name = "scripted";
@@ -182,6 +209,7 @@ class DeliveryHostTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::shared_ptr<SwitchableKek> kek_ = switchable_kek();
   std::unique_ptr<store::Store> store_;
   AdapterType type_;
   AdapterMap adapters_;
@@ -404,6 +432,41 @@ TEST_F(DeliveryHostTest, APoisonCaseBacksOffPerPolicyThenIsParkedWhileTheRestFlo
   EXPECT_EQ((*dead)[0].attempts, 4);
   EXPECT_EQ((*dead)[0].last_error, "HTTP 503 from peer");
   ASSERT_TRUE(eventually([&] { return count(false) == 0; }));
+}
+
+TEST_F(DeliveryHostTest, AnUnreachableKekIsRetriedNotDeadLettered) {
+  retry_.max_attempts = 1000;  // the outage must not be what ends the deliveries
+  rebuild(16);
+  commit(5, /*push=*/false);  // as after a restart: the cases are read back from the store
+  kek_->down = true;
+  ASSERT_OK(host_->recover());
+  host_->start();
+  ASSERT_TRUE(eventually([&] { return kek_->refused >= 20; }));
+  EXPECT_EQ(count(true), 0u);
+  EXPECT_EQ(slow_->delivered + fast_->delivered, 0);
+  kek_->down = false;
+  ASSERT_TRUE(eventually([&] { return slow_->delivered == 5 && fast_->delivered == 5; }));
+  ASSERT_TRUE(eventually([&] { return count(false) == 0; }));
+  EXPECT_EQ(count(true), 0u);
+}
+
+TEST_F(DeliveryHostTest, ACaseRecordThatDoesNotOpenIsADeadLetterAtOnce) {
+  commit(1, /*push=*/false);
+  auto scheduled = store_->scheduled("slow", std::nullopt, 1);
+  ASSERT_OK(scheduled);
+  ASSERT_EQ(scheduled->size(), 1u);
+  const std::string number = (*scheduled)[0].case_number;
+  // Another KEK takes over and the old one is gone: the data key no longer opens.
+  auto other = switchable_kek();
+  kek_->inner_ = std::move(other->inner_);
+  ASSERT_OK(host_->recover());
+  host_->start();
+  ASSERT_TRUE(eventually([&] { return count(true) == 2; }));
+  auto dead = host_->dead_letters_of(number);
+  ASSERT_OK(dead);
+  ASSERT_EQ(dead->size(), 2u);
+  EXPECT_EQ((*dead)[0].attempts, 1);
+  EXPECT_NE((*dead)[0].last_error.find("case record unreadable"), std::string::npos);
 }
 
 }  // namespace

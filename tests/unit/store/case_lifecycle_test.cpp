@@ -176,7 +176,7 @@ TEST_F(CaseLifecycle, DeletionWaitsForEveryChannelAndForTheRetention) {
   e.case_number = number;
   e.channel = 1;
   e.adapter = "mail";
-  ASSERT_OK(store_->record_dead_letter(e));
+  ASSERT_OK(store_->record_dead_letter(e, 0));
   ASSERT_OK(store_->sweep(now() + 3'600'000, 10));
   ASSERT_OK(store_->load_case(number));
   ASSERT_OK(store_->purge_dead_letter(number, 1));  // the purge ends the last channel
@@ -234,6 +234,29 @@ TEST_F(CaseLifecycle, RotationRewrapsEveryDataKeyAndOldCasesStayReadable) {
   open();
   EXPECT_EQ(store_->data_keys_per_kek(), (std::map<std::string, std::int64_t>{{"k2", 6}}));
   for (const auto& n : numbers) ASSERT_OK(store_->load_case(n));
+}
+
+TEST_F(CaseLifecycle, ARotationDuringARotationStillReachesEveryKey) {
+  open();
+  for (int i = 0; i < 5; ++i) commit("m" + std::to_string(i), now());
+  keys_->set(keyring({{"k1", std::string(32, '1')}, {"k2", std::string(32, '2')}}, "k2"));
+  auto r = store_->sweep(now(), 2);  // stops part way, after the first two keys
+  ASSERT_OK(r);
+  EXPECT_EQ(r->keys_rewrapped, 2u);
+  keys_->set(keyring({{"k1", std::string(32, '1')},
+                      {"k2", std::string(32, '2')},
+                      {"k3", std::string(32, '3')}},
+                     "k3"));
+  // Rounds go on after the last key of the previous one and start over at the end, so the two
+  // keys before the resume point (now under k2) are reached too.
+  std::size_t total = 0;
+  for (int round = 0; round < 10 && store_->data_keys_per_kek().size() > 1; ++round) {
+    r = store_->sweep(now(), 2);
+    ASSERT_OK(r);
+    total += r->keys_rewrapped;
+  }
+  EXPECT_EQ(total, 5u);
+  EXPECT_EQ(store_->data_keys_per_kek(), (std::map<std::string, std::int64_t>{{"k3", 5}}));
 }
 
 TEST_F(CaseLifecycle, ADatabaseWithUnencryptedCasesIsRefused) {

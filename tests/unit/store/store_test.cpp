@@ -169,7 +169,7 @@ TEST(Store, CaseNumbersAndDeliveriesSurviveReopen) {
     OutboxEntry done = entry(a.case_number, 1, 0, "");
     ASSERT_OK((*store)->record_delivered(done));
     OutboxEntry failing = entry(b.case_number, 3, kNov23 + 5000, "transfer_dir: disk full");
-    ASSERT_OK((*store)->record_dead_letter(failing));
+    ASSERT_OK((*store)->record_dead_letter(failing, 0));
   }
   auto store = Store::open(dir.path().string());
   ASSERT_OK(store);
@@ -208,8 +208,8 @@ TEST(Store, DeadLettersAreReplayedIntoTheOutboxOrPurged) {
   second.channel = 1;
   second.adapter = "mail";
   second.last_error = "SMTP 550 at RCPT";
-  ASSERT_OK((*store)->record_dead_letter(first));
-  ASSERT_OK((*store)->record_dead_letter(second));
+  ASSERT_OK((*store)->record_dead_letter(first, 0));
+  ASSERT_OK((*store)->record_dead_letter(second, 0));
   auto letters = (*store)->dead_letters_of(a.case_number);
   ASSERT_OK(letters);
   ASSERT_EQ(letters->size(), 2u);
@@ -263,7 +263,7 @@ TEST(Store, TheScheduleOrdersEachAdaptersDeliveriesByDueTimeAndFollowsEveryChang
 
   // a is retried later: it moves behind the others; b is delivered; c is dead-lettered.
   OutboxEntry retry = entry(a.case_number, 1, kNov23 + 1000, "HTTP 503");
-  ASSERT_OK((*store)->record_retry(retry));
+  ASSERT_OK((*store)->record_retry(retry, 0));
   OutboxEntry done = entry(b.case_number, 1, 0, "");
   EXPECT_TRUE((*store)->is_scheduled(done));
   ASSERT_OK((*store)->record_delivered(done));
@@ -276,7 +276,7 @@ TEST(Store, TheScheduleOrdersEachAdaptersDeliveriesByDueTimeAndFollowsEveryChang
   ASSERT_OK((*store)->commit(more, kNov23));
   EXPECT_EQ(scheduled_cases(**store, "transfer"),
             (std::vector<std::string>{c.case_number, d.case_number, a.case_number}));
-  ASSERT_OK((*store)->record_dead_letter(entry(c.case_number, 10, kNov23, "no")));
+  ASSERT_OK((*store)->record_dead_letter(entry(c.case_number, 10, kNov23, "no"), 0));
   EXPECT_EQ(scheduled_cases(**store, "transfer"),
             (std::vector<std::string>{d.case_number, a.case_number}));
   auto counts = (*store)->count_scheduled();

@@ -11,7 +11,7 @@ PACKAGES=(
   libboost-dev prometheus-cpp-dev libyaml-cpp-dev libcurl4-openssl-dev
   nlohmann-json3-dev libcrypt-dev libp11-kit-dev softhsm2 opensc
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-aiosmtpd prometheus
+  python3-aiosmtpd prometheus python3-yaml
   clang-format clang-tidy
   clang libclang-rt-14-dev  # libFuzzer and its sanitizers for fuzz/ (scripts/fuzz.sh)
 )

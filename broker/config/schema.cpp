@@ -135,7 +135,8 @@ void canonical(const YAML::Node& n, std::string& out) {
 // yaml-cpp that would write into the tree.)
 YAML::Node at(const YAML::Node& n, const std::vector<std::string_view>& parts, std::size_t i) {
   if (i == parts.size()) return n;
-  if (!n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+  // A missing key's node is invalid in yaml-cpp: anything but IsDefined() on it throws.
+  if (!n.IsDefined() || !n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
   const YAML::Node child = n[std::string(parts[i])];
   return at(child, parts, i + 1);
 }

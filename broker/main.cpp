@@ -14,6 +14,8 @@
 #include "admin/admin_server.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
+#include "config/reloader.hpp"
+#include "config/schema.hpp"
 #include "crypto/keyring.hpp"
 #include "delivery/delivery_host.hpp"
 #include "delivery/plugin_loader.hpp"
@@ -34,12 +36,13 @@ namespace {
 using namespace ozghub;
 
 constexpr char kUsage[] =
-    "usage: ozg-hub [--config FILE] [--check-config FILE]\n"
+    "usage: ozg-hub [--config FILE] [--check-config FILE] [--config-reference]\n"
     "\n"
     "  --config FILE        run with this configuration (default: the embedded demo defaults,\n"
     "                       paths relative to the working directory)\n"
     "  --check-config FILE  validate the configuration, the schemas and the routing directory,\n"
     "                       print every error and exit (0: valid)\n"
+    "  --config-reference   print the reference of every configuration key (Markdown) and exit\n"
     "  --adapter-types      list every adapter type and its configuration keys, and exit (with\n"
     "                       --config: including the types of the plugins it loads)\n";
 
@@ -111,27 +114,6 @@ Status load_everything(const std::string& config_path, Loaded& l) {
   return Status::ok();
 }
 
-// SIGHUP: the KEKs are read again from the configuration file, so a new active KEK takes over
-// without a restart (the sweeper then re-wraps the older data keys). Whatever fails to load is
-// not applied and the old keyring keeps serving.
-void reload_keyring(const std::string& config_path, crypto::KeyringState& keys,
-                    store::RetentionSweeper& sweeper) {
-  if (config_path.empty()) return;  // the embedded defaults do not change
-  auto cfg = config::load_file(config_path);
-  Status s = cfg ? Status::ok() : cfg.status();
-  if (s.is_ok()) {
-    auto keyring = crypto::Keyring::open(cfg->encryption);
-    if (keyring) {
-      keys.set(*keyring);
-      sweeper.wake();
-      log::info("encryption.reloaded", {{"active_kek", (*keyring)->active_id()}});
-      return;
-    }
-    s = keyring.status();
-  }
-  log::error("encryption.reload_failed", {{"error", s.message()}});
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -140,6 +122,10 @@ int main(int argc, char** argv) {
   bool list_types = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--config-reference") {
+      std::fputs(config::schema::reference_markdown().c_str(), stdout);
+      return 0;
+    }
     if (a == "--adapter-types") {
       list_types = true;
       continue;
@@ -200,8 +186,8 @@ int main(int argc, char** argv) {
   if (ec) return fail("cannot create data_dir " + l.config.data_dir + ": " + ec.message());
   const std::string store_dir = (std::filesystem::path(l.config.data_dir) / "store").string();
   auto keys = std::make_shared<crypto::KeyringState>(std::move(l.keyring));
-  auto store = store::Store::open(
-      store_dir, {keys, l.config.retention.payload, l.config.retention.audit});
+  auto store =
+      store::Store::open(store_dir, {keys, l.config.retention.payload, l.config.retention.audit});
   if (!store) return fail(store.status().message());
 
   pipeline::RoutingState routing;
@@ -233,6 +219,13 @@ int main(int argc, char** argv) {
     admin_api.readiness().set("disk_low", low);
   });
   if (auto checked = disk.check(); !checked) return fail(checked.status().message());
+  config::ReloadMetrics reload_metrics(*metrics_registry);
+  config::Reloader reloader(config_path,
+                            {&l.adapter_types, &l.adapters, &routing, keys.get(),
+                             [&](const config::RetryPolicy& r) { delivery.set_retry_policy(r); },
+                             [&] { sweeper.wake(); }},
+                            reload_metrics);
+  admin_api.set_reloader(&reloader);
   admin::AdminServer admin_server(admin_api);
   if (Status s = admin_server.start(l.config.admin.host, l.config.admin.port); !s.is_ok()) {
     return fail(s.message());
@@ -255,16 +248,7 @@ int main(int argc, char** argv) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) {
-        auto snap = pipeline::RoutingSnapshot::load(l.config.routing_directory, l.adapters);
-        Status s = snap ? Status::ok() : snap.status();
-        if (s.is_ok()) {
-          routing.set(*snap);
-          log::info("routing.reloaded",
-                    {{"offices", std::to_string((*snap)->directory->offices().size())}});
-        } else {
-          log::error("routing.reload_failed", {{"error", s.message()}});
-        }
-        reload_keyring(config_path, *keys, sweeper);
+        reloader.reload();  // logs what it did
         continue;
       }
       log::info("hub.stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});

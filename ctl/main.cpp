@@ -6,6 +6,7 @@
 #include "admin_client.hpp"
 #include "case_commands.hpp"
 #include "config/config.hpp"
+#include "config_commands.hpp"
 #include "deadletter_commands.hpp"
 
 namespace {
@@ -22,6 +23,9 @@ constexpr char kUsage[] =
     "  deadletters replay CASE [--channel N] | --all  deliver again, same case number\n"
     "  deadletters purge CASE [--channel N] [--yes]   delete (asks for confirmation)\n"
     "  case CASE [--json]                             the case's audit trail (no personal data)\n"
+    "  reload [--json]                                reload the daemon's configuration (1: the\n"
+    "                                                 file is invalid, nothing was applied)\n"
+    "  check-config FILE                              validate a configuration file locally\n"
     "\n"
     "exit codes: 0 done, 1 failed or not found, 2 usage, 3 daemon not reachable\n";
 
@@ -52,6 +56,9 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
+  if (rest[0] == "check-config") {
+    return ozghub::ctl::run_check_config({rest.begin() + 1, rest.end()}, stderr);
+  }
   ozghub::ctl::AdminClient client(admin);
   if (rest[0] == "deadletters") {
     return ozghub::ctl::run_deadletters(client, {rest.begin() + 1, rest.end()}, stdin, stdout,
@@ -59,6 +66,9 @@ int main(int argc, char** argv) {
   }
   if (rest[0] == "case") {
     return ozghub::ctl::run_case(client, {rest.begin() + 1, rest.end()}, stdout, stderr);
+  }
+  if (rest[0] == "reload") {
+    return ozghub::ctl::run_reload(client, {rest.begin() + 1, rest.end()}, stdout, stderr);
   }
   std::fprintf(stderr, "ozg-hubctl: unknown command '%s'\n%s", rest[0].c_str(), kUsage);
   return 2;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "admin/reload_route.hpp"
 #include "common/log.hpp"
 #include "common/text.hpp"
 
@@ -97,6 +98,7 @@ Response AdminApi::handle(const Request& request) const {
     if (m != "GET" && m != "HEAD") return error(405, "use GET");
     return metrics();
   }
+  if (path == "/v1/reload") return reload_route(request, reloader_);
   if (const std::string cases = "/v1/cases/"; path.rfind(cases, 0) == 0) {
     const std::string suffix = "/audit";
     if (path.size() <= cases.size() + suffix.size() ||

@@ -12,6 +12,7 @@
 //   POST   /v1/deadletters/CASE/replay[?channel=N]   back into delivery, same case number
 //   POST   /v1/deadletters/replay-all
 //   DELETE /v1/deadletters/CASE[?channel=N]    purge
+//   POST   /v1/reload                          reload the configuration (reload_route.hpp)
 //   GET    /v1/cases/CASE/audit                the case's audit trail: {"case", "payload":
 //                                              "stored" | "deleted", "events": [...]}
 //                                              (store/audit_trail.hpp; no personal data)
@@ -31,6 +32,10 @@
 #include "admin/readiness.hpp"
 #include "delivery/delivery_host.hpp"
 #include "store/store.hpp"
+
+namespace ozghub::config {
+class Reloader;
+}
 
 namespace ozghub::admin {
 
@@ -53,6 +58,9 @@ class AdminApi {
 
   Response handle(const Request& request) const;
 
+  // Enables POST /v1/reload. Call before serving; `reloader` must outlive the AdminApi.
+  void set_reloader(config::Reloader* reloader) { reloader_ = reloader; }
+
   // What /readyz answers. Any thread.
   Readiness& readiness() { return readiness_; }
 
@@ -69,6 +77,7 @@ class AdminApi {
   std::shared_ptr<prometheus::Registry> metrics_;
   delivery::DeliveryHost& delivery_;
   store::Store& store_;
+  config::Reloader* reloader_ = nullptr;
 };
 
 }  // namespace ozghub::admin

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "config/schema.hpp"
 #include "crypto/key_strength.hpp"
 
 namespace ozghub::config {
@@ -54,27 +55,28 @@ class Reader {
     errors_.push_back(os.str());
   }
 
-  // Reports keys of `map` that are not in `known`.
-  void check_keys(const YAML::Node& map, const std::string& where,
-                  std::initializer_list<std::string_view> known) {
+  // Reports keys of `map` that the schema (schema.cpp) does not declare under `section`
+  // (default: `where`; "" is the top level).
+  void check_keys(const YAML::Node& map, const std::string& where) {
+    check_keys(map, where, where);
+  }
+  void check_keys(const YAML::Node& map, const std::string& where, std::string_view section) {
     if (!map.IsMap()) {
       error(map, where + " must be a mapping");
       return;
     }
+    const auto known = schema::children(section);
     for (const auto& kv : map) {
       auto key = kv.first.as<std::string>("");
-      bool ok = false;
-      for (auto k : known) ok = ok || k == key;
-      if (!ok) {
-        std::string list;
-        for (auto k : known) {
-          if (!list.empty()) list += ", ";
-          list += k;
-        }
-        std::string msg = "unknown key '";
-        msg.append(key).append("' in ").append(where).append(" (known: ").append(list).append(")");
-        error(kv.first, msg);
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      std::string list;
+      for (auto k : known) {
+        if (!list.empty()) list += ", ";
+        list += k;
       }
+      std::string msg = "unknown key '";
+      msg.append(key).append("' in ").append(where).append(" (known: ").append(list).append(")");
+      error(kv.first, msg);
     }
   }
 
@@ -184,7 +186,7 @@ void parse_schemas(Reader& r, const YAML::Node& n, Config& c) {
   }
   c.schemas.clear();
   for (const auto& e : n) {
-    r.check_keys(e, "schemas[]", {"namespace", "xsd"});
+    r.check_keys(e, "schemas[]");
     SchemaEntry s;
     r.read(e, "namespace", s.namespace_uri, "schemas[]");
     r.read(e, "xsd", s.xsd, "schemas[]");
@@ -236,7 +238,7 @@ void parse_adapters(Reader& r, const YAML::Node& n, Config& c) {
 
 void parse_plugins(Reader& r, const YAML::Node& n, Config& c) {
   if (!n.IsDefined()) return;
-  r.check_keys(n, "plugins", {"directory", "load"});
+  r.check_keys(n, "plugins");
   if (!n.IsMap()) return;
   c.plugins.origin = r.origin(n);
   r.read(n, "directory", c.plugins.directory, "plugins");
@@ -301,7 +303,7 @@ void require_readable(Reader& r, const YAML::Node& at, const std::string& key,
 }
 
 void parse_tls(Reader& r, const YAML::Node& n, AmqpTls& t) {
-  r.check_keys(n, "amqp.tls", {"listen", "certificate", "key", "client_ca"});
+  r.check_keys(n, "amqp.tls");
   if (!n.IsMap()) return;
   t.enabled = true;
   t.origin = r.origin(n);
@@ -322,13 +324,13 @@ void parse_tls(Reader& r, const YAML::Node& n, AmqpTls& t) {
 
 void parse_amqp(Reader& r, const YAML::Node& n, AmqpSecurity& a) {
   if (!n.IsDefined()) return;
-  r.check_keys(n, "amqp", {"dev_mode", "tls", "sasl"});
+  r.check_keys(n, "amqp");
   if (!n.IsMap()) return;
   r.read(n, "dev_mode", a.dev_mode, "amqp");
   if (auto t = n["tls"]; t.IsDefined()) parse_tls(r, t, a.tls);
   auto sasl = n["sasl"];
   if (!sasl.IsDefined()) return;
-  r.check_keys(sasl, "amqp.sasl", {"mechanisms", "password_file"});
+  r.check_keys(sasl, "amqp.sasl");
   if (!sasl.IsMap()) return;
   r.read(sasl, "password_file", a.password_file, "amqp.sasl");
   a.password_file = r.path(a.password_file);
@@ -368,8 +370,7 @@ bool is_leika_key(const std::string& s) {
 }
 
 void parse_sender(Reader& r, const YAML::Node& e, const AmqpSecurity& a, SenderEntry& s) {
-  r.check_keys(e, "senders[]",
-               {"name", "certificate_subject", "plain_user", "addresses", "services"});
+  r.check_keys(e, "senders[]");
   if (!e.IsMap()) return;
   s.origin = r.origin(e);
   r.read(e, "name", s.name, "senders[]");
@@ -455,7 +456,7 @@ void check_login(Reader& r, const YAML::Node& root, const Config& c) {
 
 void parse_encryption(Reader& r, const YAML::Node& n, Config& c) {
   if (!n.IsDefined()) return;
-  r.check_keys(n, "encryption", {"active_kek", "keks"});
+  r.check_keys(n, "encryption");
   if (!n.IsMap()) return;
   r.read(n, "active_kek", c.encryption.active_kek, "encryption");
   auto keks = n["keks"];
@@ -472,8 +473,7 @@ void parse_encryption(Reader& r, const YAML::Node& n, Config& c) {
     if (!valid_kek_id(k.id)) {
       r.error(kv.first, where + ": a key id is 1-64 letters, digits, '-', '_' or '.'");
     }
-    r.check_keys(kv.second, where,
-                 {"type", "path", "create_if_missing", "module", "token", "key", "pin_file"});
+    r.check_keys(kv.second, where, "encryption.keks.*");
     if (!kv.second.IsMap()) continue;
     r.read(kv.second, "type", k.type, where);
     r.read(kv.second, "path", k.path, where);
@@ -519,7 +519,7 @@ void parse_encryption(Reader& r, const YAML::Node& n, Config& c) {
 
 void parse_retention(Reader& r, const YAML::Node& n, Config& c) {
   if (!n.IsDefined()) return;
-  r.check_keys(n, "retention", {"payload", "audit", "sweep_interval"});
+  r.check_keys(n, "retention");
   if (!n.IsMap()) return;
   r.read_duration(n, "payload", c.retention.payload, "retention");
   r.read_duration(n, "audit", c.retention.audit, "retention");
@@ -532,18 +532,14 @@ void parse_retention(Reader& r, const YAML::Node& n, Config& c) {
 Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck& check) {
   Config c;
   if (root.IsNull() || !root.IsDefined()) return c;
-  r.check_keys(root, "the top level",
-               {"listen", "amqp", "senders", "admin", "data_dir", "schemas", "routing",
-                "adapters", "plugins", "limits", "workers", "delivery_threads",
-                "delivery_window", "commit", "retry", "storage", "encryption", "retention",
-                "log_level"});
+  r.check_keys(root, "the top level", "");
   if (!root.IsMap()) return r.status();
   parse_listen(r, root["listen"], c);
   parse_amqp(r, root["amqp"], c.amqp);
   parse_senders(r, root["senders"], c);
   check_login(r, root, c);
   if (auto n = root["admin"]; n.IsDefined()) {
-    r.check_keys(n, "admin", {"listen"});
+    r.check_keys(n, "admin");
     if (n.IsMap()) {
       parse_host_port(r, n["listen"], "admin.listen", "127.0.0.1:9650", c.admin.host, c.admin.port);
     }
@@ -552,16 +548,14 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
   c.data_dir = r.path(c.data_dir);
   parse_schemas(r, root["schemas"], c);
   if (auto n = root["routing"]; n.IsDefined()) {
-    r.check_keys(n, "routing", {"directory"});
+    r.check_keys(n, "routing");
     r.read(n, "directory", c.routing_directory, "routing");
   }
   c.routing_directory = r.path(c.routing_directory);
   parse_adapters(r, root["adapters"], c);
   parse_plugins(r, root["plugins"], c);
   if (auto n = root["limits"]; n.IsDefined()) {
-    r.check_keys(n, "limits",
-                 {"max_message_bytes", "max_xml_bytes", "max_attachments", "max_xml_depth",
-                  "credit_window", "max_inflight"});
+    r.check_keys(n, "limits");
     r.read(n, "max_message_bytes", c.limits.max_message_bytes, "limits");
     r.read(n, "max_xml_bytes", c.limits.max_xml_bytes, "limits");
     r.read(n, "max_attachments", c.limits.max_attachments, "limits");
@@ -579,12 +573,11 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
   r.read(root, "delivery_window", c.delivery_window, "top level");
   if (c.delivery_window < 1) r.error(root["delivery_window"], "delivery_window must be at least 1");
   if (auto n = root["commit"]; n.IsDefined()) {
-    r.check_keys(n, "commit", {"max_batch"});
+    r.check_keys(n, "commit");
     r.read(n, "max_batch", c.commit_max_batch, "commit");
   }
   if (auto n = root["retry"]; n.IsDefined()) {
-    r.check_keys(n, "retry",
-                 {"max_attempts", "initial_backoff_ms", "max_backoff_ms", "multiplier", "jitter"});
+    r.check_keys(n, "retry");
     r.read(n, "max_attempts", c.retry.max_attempts, "retry");
     r.read_ms(n, "initial_backoff_ms", c.retry.initial_backoff, "retry");
     r.read_ms(n, "max_backoff_ms", c.retry.max_backoff, "retry");
@@ -595,7 +588,7 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
     if (c.retry.jitter < 0.0 || c.retry.jitter >= 1.0) r.error(n, "retry.jitter must be in [0, 1)");
   }
   if (auto n = root["storage"]; n.IsDefined()) {
-    r.check_keys(n, "storage", {"min_free_bytes", "min_free_percent", "check_interval_ms"});
+    r.check_keys(n, "storage");
     r.read(n, "min_free_bytes", c.storage.min_free_bytes, "storage");
     r.read(n, "min_free_percent", c.storage.min_free_percent, "storage");
     r.read_ms(n, "check_interval_ms", c.storage.check_interval, "storage");

@@ -5,7 +5,8 @@
 // paths are resolved against the configuration file's folder (or the working directory for the
 // embedded defaults). Loading may throw nothing: errors come back as a Status.
 //
-// Reference of every key: config/ozg-hub.example.yaml.
+// Every key is declared in schema.cpp (its reference: docs/configuration.md, generated); an
+// example of a complete file: config/ozg-hub.example.yaml.
 #pragma once
 
 #include <chrono>

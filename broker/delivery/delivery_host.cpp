@@ -39,7 +39,10 @@ const pipeline::BoundChannel* find_channel(const pipeline::RoutingSnapshot& snap
 DeliveryHost::DeliveryHost(store::Store& store, pipeline::RoutingState& routing,
                            const AdapterMap& adapters, config::RetryPolicy retry,
                            DeliveryMetrics& metrics, std::size_t window)
-    : store_(store), routing_(routing), retry_(retry), metrics_(metrics) {
+    : store_(store),
+      routing_(routing),
+      retry_(std::make_shared<const config::RetryPolicy>(retry)),
+      metrics_(metrics) {
   for (const auto& [name, slot] : adapters) {
     auto l = std::make_unique<Lane>(
         window,
@@ -251,7 +254,7 @@ void DeliveryHost::run_task(pipeline::DeliveryTask task, std::mt19937_64& rng) {
       dead_letter(std::move(e), std::move(result.error));
       return;
     case Outcome::kRetryLater:
-      if (e.attempts >= retry_.max_attempts) {
+      if (e.attempts >= retry_.get()->max_attempts) {
         dead_letter(std::move(e), std::move(result.error));
       } else {
         l->metrics.retried->Increment();
@@ -269,7 +272,7 @@ void DeliveryHost::schedule_retry(store::OutboxEntry e, const DeliveryResult& r,
   // our own backoff, so "Retry-After: 0" or a skewed clock cannot burn every attempt at once.
   constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(24);
   const std::int64_t was_due = e.due_ms;
-  auto delay = pipeline::backoff_delay(retry_, e.attempts, u(rng));
+  auto delay = pipeline::backoff_delay(*retry_.get(), e.attempts, u(rng));
   if (r.retry_after) delay = std::max(delay, std::min(*r.retry_after, kMaxRetryAfter));
   e.due_ms = pipeline::now_ms() + delay.count();
   e.last_error = r.error;

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/current.hpp"
 #include "config/config.hpp"
 #include "delivery/adapter_registry.hpp"
 #include "delivery/delivery_metrics.hpp"
@@ -64,6 +65,11 @@ class DeliveryHost final : public pipeline::DeliverySink {
   // Deletes the dead letters; returns how many.
   Result<std::size_t> purge(const std::string& case_number, std::optional<std::uint16_t> channel);
 
+  // The retry policy for every retry scheduled from now on (a configuration reload). Any thread.
+  void set_retry_policy(const config::RetryPolicy& retry) {
+    retry_.set(std::make_shared<const config::RetryPolicy>(retry));
+  }
+
   // Deliveries waiting on one lane (due or backing off, not being attempted); 0 for an unknown
   // adapter.
   std::size_t backlog(const std::string& adapter) const;
@@ -93,7 +99,7 @@ class DeliveryHost final : public pipeline::DeliverySink {
 
   store::Store& store_;
   pipeline::RoutingState& routing_;
-  config::RetryPolicy retry_;
+  Current<config::RetryPolicy> retry_;
   DeliveryMetrics& metrics_;
   std::map<std::string, std::unique_ptr<Lane>, std::less<>> lanes_;
 };

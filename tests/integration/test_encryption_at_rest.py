@@ -169,7 +169,7 @@ class EncryptionAtRest(unittest.TestCase):
         self.assertEqual(self.hub.metric("ozghub_data_keys_rewrapped_total"), 1)
         # The old KEK leaves the configuration; the old case is still delivered.
         rewrite(config.replace(old_block, new_block))
-        wait_for("the reload", lambda: any('"encryption.reloaded"' in line and '"k2"' in line
+        wait_for("the reload", lambda: any('"config.reloaded"' in line and '"k2"' in line
                                            for line in self.hub.log[-20:]))
         os.makedirs(share)
         r = self.hub.ctl("deadletters", "replay", "--all")

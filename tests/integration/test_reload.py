@@ -15,18 +15,23 @@ HALLE = "150020000000"
 GEWERBE = "99050012104000"
 
 
+def private_demo_routing(tmp):
+    """A private copy of the demo routing directory in `tmp`, with paths that still resolve from
+    there: (its path, its text)."""
+    with open(os.path.join(SOURCE_DIR, "config", "routing.demo.yaml"), encoding="utf-8") as f:
+        text = f.read()
+    text = text.replace("../../shared/corpus", os.path.join(SOURCE_DIR, "..", "shared", "corpus"))
+    text = text.replace("demo-certs/", DEMO_CERTS + "/")
+    path = os.path.join(tmp, "routing.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path, text
+
+
 class Reload(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="ozghub-it-")
-        # A private copy of the demo directory, with paths that still resolve from there.
-        with open(os.path.join(SOURCE_DIR, "config", "routing.demo.yaml"), encoding="utf-8") as f:
-            text = f.read()
-        text = text.replace("../../shared/corpus", os.path.join(SOURCE_DIR, "..", "shared",
-                                                                 "corpus"))
-        text = text.replace("demo-certs/", DEMO_CERTS + "/")
-        self.routing = os.path.join(self.tmp, "routing.yaml")
-        self.original = text
-        self.write(text)
+        self.routing, self.original = private_demo_routing(self.tmp)
         self.hub = Hub(self.tmp, routing=self.routing).start()
 
     def tearDown(self):
@@ -58,16 +63,17 @@ class Reload(unittest.TestCase):
         self.write(self.original + """
   - { service: "99050012104000", area: "15002", office: muenchen-kvr-gewerbe }
 """)
-        self.reload_and_wait("routing.reloaded")
+        self.reload_and_wait("config.reloaded")
         outcome, receipts = self.submit_halle("reload-2")
         self.assertEqual(outcome.state, "accepted")
         self.assertEqual(receipts[0]["office_id"], "muenchen-kvr-gewerbe")
 
     def test_broken_directory_is_not_applied(self):
         self.write(self.original + "\n  - { service: nonsense, area: 15, office: nobody }\n")
-        self.reload_and_wait("routing.reload_failed")
-        [failed] = self.hub.events("routing.reload_failed")
-        self.assertIn("nonsense", failed["error"])
+        self.reload_and_wait("config.reload_failed")
+        [failed] = self.hub.events("config.reload_failed")
+        self.assertEqual(failed["condition"], "routing_directory")
+        self.assertNotIn("nonsense", failed.get("error", ""))  # the condition only
         outcome, receipts = self.submit_halle("reload-3")
         self.assertEqual(outcome.state, "accepted")
         self.assertEqual(receipts[0]["office_id"], "sachsen-anhalt-landesverwaltungsamt")
@@ -83,7 +89,7 @@ class Reload(unittest.TestCase):
         # The Land-level office goes away: Halle now has nobody responsible.
         self.write(self.original.replace(
             '  - { service: "*", area: "15", office: sachsen-anhalt-landesverwaltungsamt }', ""))
-        self.reload_and_wait("routing.reloaded")
+        self.reload_and_wait("config.reloaded")
         outcome, _ = self.submit_halle("resend-2")
         self.assertEqual(outcome.condition, "ozg:no-responsible-office")
         # The redelivery of the first one (its disposition was lost, say) is still accepted,

@@ -543,9 +543,10 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
   parse_senders(r, root["senders"], c);
   check_login(r, root, c);
   if (auto n = root["admin"]; n.IsDefined()) {
-    r.check_keys(n, "admin", {"listen"});
+    r.check_keys(n, "admin", {"listen", "ready_certificate_days"});
     if (n.IsMap()) {
       parse_host_port(r, n["listen"], "admin.listen", "127.0.0.1:9650", c.admin.host, c.admin.port);
+      r.read(n, "ready_certificate_days", c.admin.ready_certificate_days, "admin");
     }
   }
   r.read(root, "data_dir", c.data_dir, "top level");

@@ -7,12 +7,10 @@
 #include <sstream>
 #include <string>
 
+#include "common/metric_builders.hpp"
+
 namespace ozghub::admin {
 namespace {
-
-prometheus::Gauge& gauge(prometheus::Registry& registry, const char* name, const char* help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add({});
-}
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -58,10 +56,10 @@ std::optional<double> process_start_time_seconds() {
 }
 
 ProcessMetrics::ProcessMetrics(prometheus::Registry& registry)
-    : resident_memory_(gauge(registry, "ozghub_process_resident_memory_bytes",
-                             "Resident set size of the hub process")) {
-  gauge(registry, "ozghub_process_start_time_seconds",
-        "When the hub process started, seconds since the epoch")
+    : resident_memory_(single_gauge(registry, "ozghub_process_resident_memory_bytes",
+                                    "Resident set size of the hub process")) {
+  single_gauge(registry, "ozghub_process_start_time_seconds",
+               "When the hub process started, seconds since the epoch")
       .Set(process_start_time_seconds().value_or(now_seconds()));
   prometheus::BuildGauge()
       .Name("ozghub_build_info")

@@ -3,14 +3,12 @@
 #include <algorithm>
 #include <string>
 
+#include "common/metric_builders.hpp"
+
 namespace ozghub::pipeline {
 namespace {
 
 constexpr std::array<const char*, kStages> kStageNames = {"validation", "routing", "encryption"};
-
-prometheus::Counter& counter(prometheus::Registry& registry, const char* name, const char* help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
-}
 
 double seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -40,22 +38,18 @@ void StageTimings::observe(Stage stage, std::chrono::steady_clock::duration d) {
 }
 
 PipelineMetrics::PipelineMetrics(prometheus::Registry& registry)
-    : received_(counter(registry, "ozghub_applications_received_total",
-                        "Applications received by the intake")),
-      accepted_(counter(registry, "ozghub_applications_accepted_total",
-                        "Applications settled as accepted, duplicates included")),
-      duplicate_(counter(registry, "ozghub_applications_duplicate_total",
-                         "Applications accepted again as a resend of a committed one")),
-      intake_backlog_(prometheus::BuildGauge()
-                          .Name("ozghub_pipeline_backlog")
-                          .Help("Applications waiting in a pipeline stage")
-                          .Register(registry)
-                          .Add({{"stage", "intake"}})),
-      commit_backlog_(prometheus::BuildGauge()
-                          .Name("ozghub_pipeline_backlog")
-                          .Help("Applications waiting in a pipeline stage")
-                          .Register(registry)
-                          .Add({{"stage", "commit"}})),
+    : received_(single_counter(registry, "ozghub_applications_received_total",
+                               "Applications received by the intake")),
+      accepted_(single_counter(registry, "ozghub_applications_accepted_total",
+                               "Applications settled as accepted, duplicates included")),
+      duplicate_(single_counter(registry, "ozghub_applications_duplicate_total",
+                                "Applications accepted again as a resend of a committed one")),
+      backlog_(prometheus::BuildGauge()
+                   .Name("ozghub_pipeline_backlog")
+                   .Help("Applications waiting in a pipeline stage")
+                   .Register(registry)),
+      intake_backlog_(backlog_.Add({{"stage", "intake"}})),
+      commit_backlog_(backlog_.Add({{"stage", "commit"}})),
       batch_size_(prometheus::BuildHistogram()
                       .Name("ozghub_commit_batch_size")
                       .Help("Applications per synced group commit")

@@ -85,6 +85,7 @@ class PipelineMetrics {
   std::array<prometheus::Counter*, static_cast<std::size_t>(Condition::kInternalError) + 1>
       rejected_{};
   std::array<prometheus::Histogram*, kStages> stages_{};
+  prometheus::Family<prometheus::Gauge>& backlog_;
   prometheus::Gauge& intake_backlog_;
   prometheus::Gauge& commit_backlog_;
   prometheus::Histogram& batch_size_;

@@ -3,24 +3,18 @@
 #include <algorithm>
 
 #include "common/log.hpp"
+#include "common/metric_builders.hpp"
 
 namespace ozghub::store {
-namespace {
-
-prometheus::Gauge& gauge(prometheus::Registry& registry, const char* name, const char* help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add({});
-}
-
-}  // namespace
-
 StoreMetrics::StoreMetrics(const Store& store, prometheus::Registry& registry)
     : store_(store),
-      size_bytes_(gauge(registry, "ozghub_store_size_bytes",
-                        "Bytes of the store's live files and memtables")),
-      pending_compaction_bytes_(gauge(registry, "ozghub_store_pending_compaction_bytes",
-                                      "Bytes the store's compaction still has to rewrite")),
-      oldest_age_(gauge(registry, "ozghub_oldest_undelivered_case_age_seconds",
-                        "Seconds since the oldest case still owed a delivery was committed")) {}
+      size_bytes_(single_gauge(registry, "ozghub_store_size_bytes",
+                               "Bytes of the store's live files and memtables")),
+      pending_compaction_bytes_(single_gauge(registry, "ozghub_store_pending_compaction_bytes",
+                                             "Bytes the store's compaction still has to rewrite")),
+      oldest_age_(
+          single_gauge(registry, "ozghub_oldest_undelivered_case_age_seconds",
+                       "Seconds since the oldest case still owed a delivery was committed")) {}
 
 void StoreMetrics::refresh(std::int64_t now_ms) {
   const Store::SizeStats size = store_.size_stats();

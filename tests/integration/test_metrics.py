@@ -8,7 +8,6 @@ import re
 import subprocess
 import time
 import unittest
-import urllib.error
 import urllib.request
 
 from hubtest import DEMO_CERTS, MOECKERN, PASSPORT, Hub, HubTestCase, example_antrag
@@ -38,14 +37,6 @@ def samples(text):
 
 def value(s, name, **labels):
     return s.get((name, frozenset(labels.items())))
-
-
-def readyz(hub):
-    try:
-        with urllib.request.urlopen(f"http://{hub.admin}/readyz", timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def not_after(pem):
@@ -145,7 +136,7 @@ class Metrics(HubTestCase):
         self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
 
     def test_ready_once_started_with_valid_certificates(self):
-        status, body = readyz(self.hub)
+        status, body = self.hub.readyz()
         self.assertEqual((status, body.strip()), (200, "ready"))
 
 
@@ -164,7 +155,7 @@ class CertificateExpiring(unittest.TestCase):
             f.write(config)
         try:
             hub.start()
-            status, body = readyz(hub)
+            status, body = hub.readyz()
             self.assertEqual(status, 503, body)
             self.assertIn("certificate_expiring", body)
             self.assertNotIn("adapters_not_started", body)

@@ -39,47 +39,52 @@ OutboxEntry delivered(const Case& c) {
   return e;
 }
 
-TEST(StoreMetrics, OldestUndeliveredCaseAgeFollowsTheOutbox) {
-  TempDir dir;
-  auto store = Store::open(dir.path().string());
-  ASSERT_OK(store);
+class StoreMetricsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = Store::open(dir_.path().string());
+    ASSERT_OK(opened);
+    store = std::move(*opened);
+    m = std::make_unique<StoreMetrics>(*store, registry);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store;
   prometheus::Registry registry;
-  StoreMetrics m(**store, registry);
+  std::unique_ptr<StoreMetrics> m;
+};
+
+TEST_F(StoreMetricsTest, OldestUndeliveredCaseAgeFollowsTheOutbox) {
   const char* kAge = "ozghub_oldest_undelivered_case_age_seconds";
 
-  m.refresh(kNov23);
+  m->refresh(kNov23);
   EXPECT_EQ(metric_value(registry, kAge), 0.0);  // nothing owed
 
   Case first = make_case("m-1");
   Case second = make_case("m-2");
-  ASSERT_TRUE(commit(**store, first, kNov23).is_ok());
-  ASSERT_TRUE(commit(**store, second, kNov23 + 60'000).is_ok());
-  m.refresh(kNov23 + 90'500);
+  ASSERT_TRUE(commit(*store, first, kNov23).is_ok());
+  ASSERT_TRUE(commit(*store, second, kNov23 + 60'000).is_ok());
+  m->refresh(kNov23 + 90'500);
   EXPECT_DOUBLE_EQ(*metric_value(registry, kAge), 90.5);  // the first case's commit
 
-  ASSERT_TRUE((*store)->record_delivered(delivered(first)).is_ok());
-  m.refresh(kNov23 + 90'500);
+  ASSERT_TRUE(store->record_delivered(delivered(first)).is_ok());
+  m->refresh(kNov23 + 90'500);
   EXPECT_DOUBLE_EQ(*metric_value(registry, kAge), 30.5);  // now the second is the oldest
 
-  ASSERT_TRUE((*store)->record_delivered(delivered(second)).is_ok());
-  m.refresh(kNov23 + 90'500);
+  ASSERT_TRUE(store->record_delivered(delivered(second)).is_ok());
+  m->refresh(kNov23 + 90'500);
   EXPECT_EQ(metric_value(registry, kAge), 0.0);
 }
 
-TEST(StoreMetrics, SizeCountsMemtablesAndFiles) {
-  TempDir dir;
-  auto store = Store::open(dir.path().string());
-  ASSERT_OK(store);
-  prometheus::Registry registry;
-  StoreMetrics m(**store, registry);
-  m.refresh(kNov23);
+TEST_F(StoreMetricsTest, SizeCountsMemtablesAndFiles) {
+  m->refresh(kNov23);
   const double empty = *metric_value(registry, "ozghub_store_size_bytes");
   for (int i = 0; i < 50; ++i) {
     Case c = make_case("m-" + std::to_string(i));
     c.app.xml = std::string(4096, 'x');
-    ASSERT_TRUE(commit(**store, c, kNov23).is_ok());
+    ASSERT_TRUE(commit(*store, c, kNov23).is_ok());
   }
-  m.refresh(kNov23);
+  m->refresh(kNov23);
   EXPECT_GT(*metric_value(registry, "ozghub_store_size_bytes"), empty + 50 * 4096 * 0.5);
   EXPECT_GE(*metric_value(registry, "ozghub_store_pending_compaction_bytes"), 0.0);
 }

@@ -5,12 +5,14 @@ oldest case, certificate expiry, process) are there with plausible values."""
 import calendar
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
 import unittest
 import urllib.request
 
-from hubtest import DEMO_CERTS, MOECKERN, PASSPORT, Hub, HubTestCase, example_antrag
+from hubtest import CORPUS, DEMO_CERTS, MOECKERN, PASSPORT, Hub, HubTestCase, example_antrag
 from ozghub_client import application_message
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
@@ -140,10 +142,59 @@ class Metrics(HubTestCase):
         self.assertEqual((status, body.strip()), (200, "ready"))
 
 
+class OldestUndeliveredCase(unittest.TestCase):
+    """A delivery that keeps failing (its transfer folder is missing) keeps its case owed: the
+    oldest case's age grows from its commit until the delivery is done."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ozghub-it-")
+        self.share = os.path.join(self.tmp, "share-not-mounted")
+        routing = os.path.join(self.tmp, "routing.yaml")
+        with open(routing, "w", encoding="utf-8") as f:
+            f.write(f"""areas:
+  gv100ad: {CORPUS}/areas/GV100AD_301123.txt
+offices:
+  - id: amt-mit-ausfall
+    name: "Amt, dessen Transferfreigabe fehlt"
+    channels:
+      - adapter: transfer
+        params: {{ root: "{self.share}" }}
+responsibilities:
+  - {{ service: "*", area: "{MOECKERN}", office: amt-mit-ausfall }}
+""")
+        self.hub = Hub(self.tmp, routing=routing, retry="{ max_attempts: 100, "
+                       "initial_backoff_ms: 200, max_backoff_ms: 500 }")
+        self.hub.start()
+
+    def tearDown(self):
+        self.hub.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def age(self):
+        return self.hub.metric("ozghub_oldest_undelivered_case_age_seconds")
+
+    def test_age_of_the_oldest_owed_case(self):
+        self.assertEqual(self.age(), 0)
+        before = time.time()
+        outcomes, _ = self.hub.submit([application_message(example_antrag(), MOECKERN, PASSPORT)])
+        self.assertEqual(outcomes[0].state, "accepted", outcomes[0])
+        deadline = time.time() + 20
+        while time.time() < deadline and not self.age():
+            time.sleep(0.2)
+        age = self.age()
+        self.assertGreater(age, 0)
+        self.assertLessEqual(age, time.time() - before + 0.5)
+        self.assertGreaterEqual(self.hub.metric("ozghub_delivery_backlog", adapter="transfer"), 1)
+        # The share comes back: delivered, nothing owed.
+        os.makedirs(self.share)
+        deadline = time.time() + 20
+        while time.time() < deadline and self.age() != 0:
+            time.sleep(0.2)
+        self.assertEqual(self.age(), 0)
+
+
 class CertificateExpiring(unittest.TestCase):
     def test_not_ready_while_a_certificate_expires_within_the_configured_days(self):
-        import shutil
-        import tempfile
         tmp = tempfile.mkdtemp(prefix="ozghub-it-")
         # The demo certificates run until 2036: within 20,000 days they expire.
         hub = Hub(tmp, extra_config="")

@@ -12,8 +12,9 @@ import time
 import unittest
 import urllib.request
 
-from hubtest import CORPUS, DEMO_CERTS, MOECKERN, PASSPORT, Hub, HubTestCase, example_antrag
+from hubtest import DEMO_CERTS, MOECKERN, PASSPORT, Hub, HubTestCase, example_antrag
 from ozghub_client import application_message
+from test_deadletters import routing_yaml
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -143,25 +144,14 @@ class Metrics(HubTestCase):
 
 
 class OldestUndeliveredCase(unittest.TestCase):
-    """A delivery that keeps failing (its transfer folder is missing) keeps its case owed: the
-    oldest case's age grows from its commit until the delivery is done."""
+    """A delivery that keeps failing (the office's second transfer folder is missing) keeps its
+    case owed: the oldest case's age grows from its commit until the delivery is done."""
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="ozghub-it-")
         self.share = os.path.join(self.tmp, "share-not-mounted")
         routing = os.path.join(self.tmp, "routing.yaml")
-        with open(routing, "w", encoding="utf-8") as f:
-            f.write(f"""areas:
-  gv100ad: {CORPUS}/areas/GV100AD_301123.txt
-offices:
-  - id: amt-mit-ausfall
-    name: "Amt, dessen Transferfreigabe fehlt"
-    channels:
-      - adapter: transfer
-        params: {{ root: "{self.share}" }}
-responsibilities:
-  - {{ service: "*", area: "{MOECKERN}", office: amt-mit-ausfall }}
-""")
+        routing_yaml(routing, self.share)
         self.hub = Hub(self.tmp, routing=routing, retry="{ max_attempts: 100, "
                        "initial_backoff_ms: 200, max_backoff_ms: 500 }")
         self.hub.start()

@@ -12,7 +12,10 @@
 #include <thread>
 
 #include "admin/admin_server.hpp"
+#include "admin/certificate_expiry.hpp"
+#include "admin/process_metrics.hpp"
 #include "common/log.hpp"
+#include "common/periodic.hpp"
 #include "config/config.hpp"
 #include "config/reloader.hpp"
 #include "config/schema.hpp"
@@ -24,11 +27,13 @@
 #include "pipeline/committer.hpp"
 #include "pipeline/intake.hpp"
 #include "pipeline/outbox.hpp"
+#include "pipeline/pipeline_metrics.hpp"
 #include "pipeline/routing_state.hpp"
 #include "registry.hpp"
 #include "store/disk_monitor.hpp"
 #include "store/retention_sweeper.hpp"
 #include "store/store.hpp"
+#include "store/store_metrics.hpp"
 #include "validation/xml_validator.hpp"
 
 namespace {
@@ -194,6 +199,8 @@ int main(int argc, char** argv) {
   routing.set(std::move(l.routing));  // the state owns it; a reload can release it
   auto metrics_registry = std::make_shared<prometheus::Registry>();
   delivery::DeliveryMetrics delivery_metrics(*metrics_registry);
+  pipeline::PipelineMetrics pipeline_metrics(*metrics_registry);
+  admin::ProcessMetrics process_metrics(*metrics_registry);
   delivery::DeliveryHost delivery(**store, routing, l.adapters, l.config.retry, delivery_metrics,
                                   l.config.delivery_window);
   auto recovered = delivery.recover();
@@ -203,17 +210,31 @@ int main(int argc, char** argv) {
                     ? store::damaged_store_message(store_dir, s.message())
                     : s.message());
   }
-  pipeline::Committer committer(**store, delivery, l.config.commit_max_batch);
+  pipeline::Committer committer(**store, delivery, l.config.commit_max_batch, &pipeline_metrics);
   int workers = l.config.workers > 0
                     ? l.config.workers
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  pipeline::Intake intake(l.config.limits, l.catalog, routing, committer, store->get(), keys.get());
+  pipeline::Intake intake(l.config.limits, l.catalog, routing, committer, store->get(), keys.get(),
+                          &pipeline_metrics);
   store::RetentionSweeper sweeper(**store, *keys, l.config.retention.sweep_interval,
                                   *metrics_registry);
   ingress::IngressGate gate;
   ingress::AmqpListener listener(l.config, intake, gate);
 
   admin::AdminApi admin_api(metrics_registry, delivery, **store);
+  admin::probe_adapters(admin_api.readiness(), false);
+  // Gauges that are polled: the store's size and oldest case, RSS, certificate expiry.
+  store::StoreMetrics store_metrics(**store, *metrics_registry);
+  admin::CertificateExpiry certificates(routing, admin_api.readiness(),
+                                        l.config.admin.ready_certificate_days, *metrics_registry);
+  Periodic gauges;
+  gauges.start(std::chrono::seconds(5), [&] {
+    const std::int64_t now = pipeline::now_ms();
+    store_metrics.refresh(now);
+    process_metrics.refresh();
+    certificates.refresh(now / 1000);
+    return false;
+  });
   store::DiskMonitor disk(l.config.data_dir, l.config.storage, *metrics_registry, [&](bool low) {
     gate.set_paused(low);
     admin_api.readiness().set("disk_low", low);
@@ -232,6 +253,7 @@ int main(int argc, char** argv) {
   }
   disk.start();
   delivery.start();
+  admin::probe_adapters(admin_api.readiness(), true);
   sweeper.start();
   committer.start();
   intake.start(workers);
@@ -272,6 +294,7 @@ int main(int argc, char** argv) {
   committer.stop();
   delivery.stop();
   disk.stop();
+  gauges.stop();
   sweeper.stop();
   log::info("hub.stopped");
   return s.is_ok() ? 0 : 1;

@@ -542,6 +542,7 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
     r.check_keys(n, "admin");
     if (n.IsMap()) {
       parse_host_port(r, n["listen"], "admin.listen", "127.0.0.1:9650", c.admin.host, c.admin.port);
+      r.read(n, "ready_certificate_days", c.admin.ready_certificate_days, "admin");
     }
   }
   r.read(root, "data_dir", c.data_dir, "top level");

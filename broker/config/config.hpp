@@ -66,6 +66,10 @@ struct RetryPolicy {
 struct Admin {
   std::string host = "127.0.0.1";  // loopback by default: it can replay and purge
   std::uint16_t port = 9650;       // 0: any free port (logged as admin.listening)
+  // admin.ready_certificate_days: /readyz answers not ready (certificate_expiring) while an
+  // office certificate of the routing directory expires within this many days (0: only once
+  // expired).
+  int ready_certificate_days = 2;
 };
 
 // amqps: the TLS listener. The protocol versions and cipher suites are fixed by the hub (BSI

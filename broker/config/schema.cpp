@@ -36,6 +36,7 @@ constexpr Key kKeys[] = {
 {"senders[].services", kList, "", kRestart, "LeiKa keys (14 digits) the sender may submit, or `\"*\"` for every service. Required."},
 {"admin", kSection, "", kRestart, "The admin HTTP endpoint: /metrics, /livez, /readyz, /v1/... (`ozg-hubctl`)."},
 {"admin.listen", kHostPort, "\"127.0.0.1:9650\"", kRestart, "Address of the admin endpoint; keep it on loopback (port 0: any free port, reported by `admin.listening`)."},
+{"admin.ready_certificate_days", kInteger, "2", kRestart, "/readyz answers not ready (`certificate_expiring`) while an office certificate of the routing directory expires within this many days (0: only once expired)."},
 {"data_dir", kPath, "ozg-hub-data", kRestart, "The data directory; the RocksDB store lives in `<data_dir>/store`."},
 {"schemas", kList, "", kRestart, "Schema catalog: the XSDs applications are validated against (parsed once at startup)."},
 {"schemas[].namespace", kString, "", kRestart, "Target namespace of the application's root element. Required."},

@@ -1,5 +1,6 @@
 #include "pipeline/committer.hpp"
 
+#include <chrono>
 #include <cstdlib>
 
 #include "common/fault_point.hpp"
@@ -7,8 +8,9 @@
 
 namespace ozghub::pipeline {
 
-Committer::Committer(store::Store& store, DeliverySink& deliveries, std::size_t max_batch)
-    : store_(store), deliveries_(deliveries), max_batch_(max_batch) {}
+Committer::Committer(store::Store& store, DeliverySink& deliveries, std::size_t max_batch,
+                     PipelineMetrics* metrics)
+    : store_(store), deliveries_(deliveries), max_batch_(max_batch), metrics_(metrics) {}
 
 Committer::~Committer() { stop(); }
 
@@ -33,6 +35,7 @@ void Committer::submit(std::vector<PendingCase> cases) {
     } else {
       for (auto& c : cases) queue_.push_back(std::move(c));
     }
+    if (metrics_ != nullptr) metrics_->commit_backlog(queue_.size());
   }
   cv_.notify_one();
 }
@@ -51,6 +54,7 @@ void Committer::run() {
         batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(split));
         queue_.erase(queue_.begin(), split);
       }
+      if (metrics_ != nullptr) metrics_->commit_backlog(queue_.size());
     }
     commit_batch(batch);
     batch.clear();
@@ -65,6 +69,7 @@ void Committer::commit_batch(std::vector<PendingCase>& batch) {
     if (batch[i].prepared) items[i].prepared = &*batch[i].prepared;
   }
   fault::hit(fault::Point::kBeforeCommit);
+  const auto started = std::chrono::steady_clock::now();
   Status s = store_.commit(items, now_ms());
   if (!s.is_ok()) {
     // Fail-stop: never acknowledge what may not be on disk, never retry a failed sync (after a
@@ -74,6 +79,9 @@ void Committer::commit_batch(std::vector<PendingCase>& batch) {
     std::_Exit(kExitStoreFailed);
   }
   fault::hit(fault::Point::kAfterCommit);
+  if (metrics_ != nullptr) {
+    metrics_->committed(batch.size(), std::chrono::steady_clock::now() - started);
+  }
   VerdictBatch verdicts;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     PendingCase& p = batch[i];
@@ -81,6 +89,7 @@ void Committer::commit_batch(std::vector<PendingCase>& batch) {
     v.accepted = true;
     v.case_number = p.case_->case_number;
     v.office_id = p.case_->office_id;
+    if (metrics_ != nullptr) metrics_->accepted(items[i].duplicate);
     if (items[i].duplicate) {
       log::info("case.duplicate", {{"case", v.case_number}});
     } else {

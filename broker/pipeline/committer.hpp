@@ -23,6 +23,7 @@
 
 #include "common/application.hpp"
 #include "pipeline/outbox.hpp"
+#include "pipeline/pipeline_metrics.hpp"
 #include "pipeline/verdict.hpp"
 #include "store/store.hpp"
 
@@ -43,7 +44,9 @@ struct PendingCase {
 
 class Committer {
  public:
-  Committer(store::Store& store, DeliverySink& deliveries, std::size_t max_batch);
+  // `metrics` (may be null) counts what is accepted and measures the commits.
+  Committer(store::Store& store, DeliverySink& deliveries, std::size_t max_batch,
+            PipelineMetrics* metrics = nullptr);
   ~Committer();
   Committer(const Committer&) = delete;
   Committer& operator=(const Committer&) = delete;
@@ -59,6 +62,7 @@ class Committer {
   store::Store& store_;
   DeliverySink& deliveries_;
   std::size_t max_batch_;
+  PipelineMetrics* metrics_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<PendingCase> queue_;

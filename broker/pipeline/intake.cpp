@@ -10,12 +10,13 @@ constexpr std::size_t kWorkerBatch = 32;
 Intake::Intake(const config::Limits& limits,
                std::shared_ptr<const validation::SchemaCatalog> catalog, RoutingState& routing,
                Committer& committer, const store::Store* committed,
-               const crypto::KeyringState* keys)
+               const crypto::KeyringState* keys, PipelineMetrics* metrics)
     : catalog_(std::move(catalog)),
       routing_(routing),
       committer_(committer),
       committed_(committed),
-      keys_(keys) {
+      keys_(keys),
+      metrics_(metrics) {
   decode_limits_.max_xml_bytes = limits.max_xml_bytes;
   decode_limits_.max_attachments = limits.max_attachments;
   decode_limits_.max_total_bytes = limits.max_message_bytes;
@@ -40,14 +41,25 @@ void Intake::stop() {
 }
 
 void Intake::submit(Submission s) {
+  if (metrics_ != nullptr) metrics_->received();
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(s));
+    if (metrics_ != nullptr) metrics_->intake_backlog(queue_.size());
   }
   cv_.notify_one();
 }
 
-OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& validator) const {
+OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& validator,
+                                         StageTimings* timings) const {
+  using Clock = std::chrono::steady_clock;
+  const auto timed = [timings](Stage stage, auto&& step) {
+    if (timings == nullptr) return step();
+    const auto start = Clock::now();
+    auto result = step();
+    timings->observe(stage, Clock::now() - start);
+    return result;
+  };
   const std::string_view identity = s.grant ? std::string_view(s.grant->name()) : "";
   auto decoded = ingress::decode_application(s.message, decode_limits_, identity, s.received_at_ms);
   if (auto* r = std::get_if<Rejection>(&decoded)) return std::move(*r);
@@ -79,7 +91,7 @@ OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& v
     return std::move(p);
   };
 
-  auto validated = validator.validate(app.xml, schema);
+  auto validated = timed(Stage::kValidation, [&] { return validator.validate(app.xml, schema); });
   if (auto* r = std::get_if<Rejection>(&validated)) {
     if (auto again = accepted_before()) return std::move(*again);
     return std::move(*r);
@@ -87,7 +99,8 @@ OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& v
   app.schema = std::get<validation::Validated>(validated).namespace_uri;
 
   auto snapshot = routing_.get();
-  auto route = snapshot->directory->lookup(app.area_id, app.service_id);
+  auto route = timed(Stage::kRouting,
+                     [&] { return snapshot->directory->lookup(app.area_id, app.service_id); });
   if (auto* r = std::get_if<Rejection>(&route)) {
     if (auto again = accepted_before()) return std::move(*again);
     return std::move(*r);
@@ -95,7 +108,8 @@ OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& v
   const routing::Office& office = *std::get<routing::RouteMatch>(route).office;
   c->office_id = office.id;
   if (keys_ != nullptr) {
-    auto prepared = store::prepare_case(*c, *keys_->get());
+    auto prepared =
+        timed(Stage::kEncryption, [&] { return store::prepare_case(*c, *keys_->get()); });
     if (!prepared) {
       log::error("case.key_failed", {{"error", prepared.status().message()}});
       return Rejection{Condition::kInternalError,
@@ -116,6 +130,8 @@ OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& v
 void Intake::run() {
   validation::Validator validator(catalog_, validation_limits_);
   std::vector<Submission> batch;
+  StageTimings timings;
+  StageTimings* timed = metrics_ != nullptr ? &timings : nullptr;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -125,13 +141,14 @@ void Intake::run() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      if (metrics_ != nullptr) metrics_->intake_backlog(queue_.size());
     }
     std::vector<PendingCase> routed;
     VerdictBatch rejected;
     for (auto& s : batch) {
       OrRejection<PendingCase> outcome = Rejection{Condition::kInternalError, {}};
       try {
-        outcome = process(s, validator);
+        outcome = process(s, validator, timed);
       } catch (const std::exception&) {
         // Whatever went wrong with this one application must not end the worker.
         outcome = Rejection{Condition::kInternalError,
@@ -144,12 +161,14 @@ void Intake::run() {
       auto& r = std::get<Rejection>(outcome);
       // The description may quote the sender's data: it goes to the sender only.
       log::info("application.rejected", {{"condition", condition_label(r.condition)}});
+      if (metrics_ != nullptr) metrics_->rejected(r.condition);
       Verdict v;
       v.accepted = false;
       v.rejection = std::move(r);
       rejected.add(s.origin, s.id, std::move(v));
     }
     batch.clear();
+    if (metrics_ != nullptr) metrics_->add(timings);
     if (!routed.empty()) committer_.submit(std::move(routed));
     rejected.flush();
   }

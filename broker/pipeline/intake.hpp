@@ -23,6 +23,7 @@
 #include "ingress/message_decoder.hpp"
 #include "ingress/sender_policy.hpp"
 #include "pipeline/committer.hpp"
+#include "pipeline/pipeline_metrics.hpp"
 #include "pipeline/routing_state.hpp"
 #include "pipeline/verdict.hpp"
 #include "validation/xml_validator.hpp"
@@ -45,9 +46,10 @@ class Intake {
   // application is accepted again even when today's schemas or routing would reject it.
   // `keys` (may be null: the committer then makes the data keys) gives each new case its data
   // key here, on the worker, so a KEK on a token never serialises the committer.
+  // `metrics` (may be null) counts what is received and rejected and times the stages.
   Intake(const config::Limits& limits, std::shared_ptr<const validation::SchemaCatalog> catalog,
          RoutingState& routing, Committer& committer, const store::Store* committed = nullptr,
-         const crypto::KeyringState* keys = nullptr);
+         const crypto::KeyringState* keys = nullptr, PipelineMetrics* metrics = nullptr);
   ~Intake();
   Intake(const Intake&) = delete;
   Intake& operator=(const Intake&) = delete;
@@ -57,8 +59,9 @@ class Intake {
   void submit(Submission s);
 
   // Decodes, validates and routes one submission (what each worker does). Exposed for tests
-  // and benchmarks.
-  OrRejection<PendingCase> process(Submission& s, validation::Validator& validator) const;
+  // and benchmarks. `timings` (may be null) gets the stages' durations.
+  OrRejection<PendingCase> process(Submission& s, validation::Validator& validator,
+                                   StageTimings* timings = nullptr) const;
 
  private:
   void run();
@@ -70,6 +73,7 @@ class Intake {
   Committer& committer_;
   const store::Store* committed_;
   const crypto::KeyringState* keys_;
+  PipelineMetrics* metrics_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Submission> queue_;

@@ -189,6 +189,18 @@ class Store {
   Status scan_outbox(const std::function<Status(OutboxEntry)>& fn) const;
   Status scan_dead_letters(const std::function<Status(OutboxEntry)>& fn) const;
 
+  // For the metrics (store_metrics.hpp; store_stats.cpp), any thread. The store's size: the live
+  // files and memtables of every column family, and what compaction still has to rewrite
+  // (RocksDB's estimate), in bytes.
+  struct SizeStats {
+    std::uint64_t bytes = 0;
+    std::uint64_t pending_compaction_bytes = 0;
+  };
+  SizeStats size_stats() const;
+  // When the oldest case still owed a delivery (an outbox entry; dead letters are not owed
+  // until replayed) was committed, UTC milliseconds; nullopt when nothing is owed. Two seeks.
+  Result<std::optional<std::int64_t>> oldest_owed_commit_ms() const;
+
  private:
   Store() = default;
   Status scan(rocksdb::ColumnFamilyHandle* cf, const std::function<Status(OutboxEntry)>& fn) const;

@@ -160,6 +160,16 @@ retry: {retry}
                 return float(value)
         return None
 
+    def readyz(self):
+        """(HTTP status, body) of /readyz."""
+        import urllib.error
+        import urllib.request
+        try:
+            with urllib.request.urlopen(f"http://{self.admin}/readyz", timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
     def stop(self):
         if self.proc is None:
             return

@@ -16,8 +16,6 @@ import tempfile
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 from hubtest import MOECKERN, PASSPORT, Hub, example_antrag
 from ozghub_client import application_message
@@ -54,14 +52,6 @@ def fill(path, leave_bytes):
 
 def unfill(path):
     os.remove(os.path.join(path, "filler"))
-
-
-def readyz(hub):
-    try:
-        with urllib.request.urlopen(f"http://{hub.admin}/readyz", timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def messages(prefix, n, attachment=0):
@@ -111,11 +101,11 @@ class DiskFull(unittest.TestCase):
         self.hub = Hub(self.tmp, extra_config="""storage: { min_free_bytes: 100000000,
   min_free_percent: 0, check_interval_ms: 50 }""")
         self.hub.start()
-        self.assertTrue(eventually(lambda: readyz(self.hub)[0] == 200))
+        self.assertTrue(eventually(lambda: self.hub.readyz()[0] == 200))
         self.assertEqual(self.hub.metric("ozghub_disk_low"), 0)
         fill(data, 60 * MiB)
         self.assertTrue(eventually(lambda: self.hub.metric("ozghub_disk_low") == 1))
-        self.assertEqual(readyz(self.hub), (503, "not ready: disk_low\n"))
+        self.assertEqual(self.hub.readyz(), (503, "not ready: disk_low\n"))
         self.assertLess(self.hub.metric("ozghub_disk_free_bytes"), 100000000)
         self.assertEqual(self.hub.metric("ozghub_disk_min_free_bytes"), 100000000)
         self.assertEqual(len(self.hub.events("disk.low")), 1)
@@ -141,7 +131,7 @@ class DiskFull(unittest.TestCase):
         self.assertNotIn("error", result)
         self.assertEqual([o.state for o in result["outcomes"]], ["accepted"] * 20)
         self.hub.wait_for_cases("moeckern-buergeramt", 20)
-        self.assertEqual(readyz(self.hub), (200, "ready\n"))
+        self.assertEqual(self.hub.readyz(), (200, "ready\n"))
         self.assertEqual(self.hub.metric("ozghub_disk_low"), 0)
         self.assertEqual(len(self.hub.events("disk.space_recovered")), 1)
         self.hub.stop()

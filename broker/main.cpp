@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "admin/admin_server.hpp"
+#include "admin/ops_api.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "crypto/keyring.hpp"
@@ -233,6 +234,8 @@ int main(int argc, char** argv) {
     admin_api.readiness().set("disk_low", low);
   });
   if (auto checked = disk.check(); !checked) return fail(checked.status().message());
+  admin::OpsApi ops_api({**store, routing, delivery, l.adapters, delivery_metrics, intake, committer});
+  admin_api.attach(ops_api);
   admin::AdminServer admin_server(admin_api);
   if (Status s = admin_server.start(l.config.admin.host, l.config.admin.port); !s.is_ok()) {
     return fail(s.message());
@@ -240,6 +243,7 @@ int main(int argc, char** argv) {
   disk.start();
   delivery.start();
   sweeper.start();
+  ops_api.start();
   committer.start();
   intake.start(workers);
   log::info("hub.started",
@@ -284,6 +288,7 @@ int main(int argc, char** argv) {
   }
   signal_thread.join();
   admin_server.stop();
+  ops_api.stop();
   intake.stop();
   committer.stop();
   delivery.stop();

@@ -7,6 +7,7 @@
 #include "case_commands.hpp"
 #include "config/config.hpp"
 #include "deadletter_commands.hpp"
+#include "ops_commands.hpp"
 
 namespace {
 
@@ -22,6 +23,12 @@ constexpr char kUsage[] =
     "  deadletters replay CASE [--channel N] | --all  deliver again, same case number\n"
     "  deadletters purge CASE [--channel N] [--yes]   delete (asks for confirmation)\n"
     "  case CASE [--json]                             the case's audit trail (no personal data)\n"
+    "  status [--json]                                throughput, backlog, oldest case, adapters,\n"
+    "                                                 certificates\n"
+    "  route --area ARS --service LEIKA [--json]      which office and channels, and which rule\n"
+    "                                                 matched and why (exit 1: would be rejected)\n"
+    "  backup DIR [--json]                            RocksDB checkpoint of the store into DIR (on\n"
+    "                                                 the daemon's machine; must not exist yet)\n"
     "\n"
     "exit codes: 0 done, 1 failed or not found, 2 usage, 3 daemon not reachable\n";
 
@@ -60,6 +67,10 @@ int main(int argc, char** argv) {
   if (rest[0] == "case") {
     return ozghub::ctl::run_case(client, {rest.begin() + 1, rest.end()}, stdout, stderr);
   }
+  const std::vector<std::string> args(rest.begin() + 1, rest.end());
+  if (rest[0] == "status") return ozghub::ctl::run_status(client, args, stdout, stderr);
+  if (rest[0] == "route") return ozghub::ctl::run_route(client, args, stdout, stderr);
+  if (rest[0] == "backup") return ozghub::ctl::run_backup(client, args, stdout, stderr);
   std::fprintf(stderr, "ozg-hubctl: unknown command '%s'\n%s", rest[0].c_str(), kUsage);
   return 2;
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "admin/ops_api.hpp"
 #include "common/log.hpp"
 #include "common/text.hpp"
 
@@ -96,6 +97,9 @@ Response AdminApi::handle(const Request& request) const {
   if (path == "/metrics") {
     if (m != "GET" && m != "HEAD") return error(405, "use GET");
     return metrics();
+  }
+  if (ops_ != nullptr) {
+    if (auto answer = ops_->handle(request)) return std::move(*answer);
   }
   if (const std::string cases = "/v1/cases/"; path.rfind(cases, 0) == 0) {
     const std::string suffix = "/audit";

@@ -12,6 +12,7 @@
 //   POST   /v1/deadletters/CASE/replay[?channel=N]   back into delivery, same case number
 //   POST   /v1/deadletters/replay-all
 //   DELETE /v1/deadletters/CASE[?channel=N]    purge
+//   GET    /v1/status, /v1/route, POST /v1/backup   ops_api.hpp, once attach()ed
 //   GET    /v1/cases/CASE/audit                the case's audit trail: {"case", "payload":
 //                                              "stored" | "deleted", "events": [...]}
 //                                              (store/audit_trail.hpp; no personal data)
@@ -34,6 +35,8 @@
 
 namespace ozghub::admin {
 
+class OpsApi;
+
 struct Request {
   std::string method;  // "GET", "POST", "DELETE", ...
   std::string target;  // path and query, e.g. "/v1/deadletters/2026...?channel=1"
@@ -55,6 +58,8 @@ class AdminApi {
 
   // What /readyz answers. Any thread.
   Readiness& readiness() { return readiness_; }
+  // Serves the routes of `ops` too (before the server starts; `ops` must outlive this).
+  void attach(const OpsApi& ops) { ops_ = &ops; }
 
  private:
   Response metrics() const;
@@ -66,6 +71,7 @@ class AdminApi {
   Response audit(const std::string& case_number) const;
 
   Readiness readiness_;
+  const OpsApi* ops_ = nullptr;
   std::shared_ptr<prometheus::Registry> metrics_;
   delivery::DeliveryHost& delivery_;
   store::Store& store_;

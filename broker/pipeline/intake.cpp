@@ -40,11 +40,17 @@ void Intake::stop() {
 }
 
 void Intake::submit(Submission s) {
+  received_.fetch_add(1, std::memory_order_relaxed);
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(s));
   }
   cv_.notify_one();
+}
+
+std::size_t Intake::backlog() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
 }
 
 OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& validator) const {

@@ -27,9 +27,11 @@ void print_status(const json& s, std::FILE* out) {
                number(t["window_seconds"]).c_str(), number(t["received"]).c_str(),
                number(t["accepted"]).c_str());
   const json& b = s["backlog"];
+  // In pipeline order (a JSON object's members come sorted by name).
   std::string stages;
-  for (const auto& [stage, n] : b["stages"].items()) {
-    stages += (stages.empty() ? "" : ", ") + stage + " " + number(n);
+  for (const char* stage : {"intake", "commit", "delivery"}) {
+    if (!b["stages"].contains(stage)) continue;
+    stages += (stages.empty() ? "" : ", ") + std::string(stage) + " " + number(b["stages"][stage]);
   }
   std::fprintf(out, "backlog       %s; dead letters %s\n", stages.c_str(),
                number(b["dead_letters"]).c_str());

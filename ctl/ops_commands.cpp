@@ -198,8 +198,10 @@ int run_backup(const AdminClient& client, const std::vector<std::string>& args, 
   // daemon writes DIR itself, so it must be a path on the daemon's machine.)
   std::error_code ec;
   const std::string absolute = std::filesystem::absolute(dir, ec).lexically_normal().string();
+  // Onto another file system the daemon copies every file before it answers.
+  const AdminClient patient(client.address(), std::chrono::hours(2));
   json body;
-  if (auto rc = call_json(client, "POST", "/v1/backup?dir=" + url_encode(absolute), body, err)) {
+  if (auto rc = call_json(patient, "POST", "/v1/backup?dir=" + url_encode(absolute), body, err)) {
     return *rc;
   }
   if (as_json) {
@@ -211,6 +213,12 @@ int run_backup(const AdminClient& client, const std::vector<std::string>& args, 
                  json_text(body, "dir").c_str(), number(body["sequence"]).c_str(),
                  number(body["bytes"]).c_str(), number(body["files"]).c_str(),
                  json_text(body, "taken_at").c_str(), number(body["duration_ms"]).c_str());
+    if (!body.value("hard_links", true)) {
+      std::fprintf(out,
+                   "note      DIR is not on the data directory's file system: every file was "
+                   "copied while the admin endpoint waited; take backups on the same file "
+                   "system and copy them off afterwards\n");
+    }
   }
   return 0;
 }

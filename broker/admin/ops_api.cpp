@@ -206,6 +206,7 @@ Response OpsApi::backup(const std::string& query) const {
                                  {"sequence", info->sequence},
                                  {"bytes", info->bytes},
                                  {"files", info->files},
+                                 {"hard_links", info->hard_links},
                                  {"taken_at", text::iso8601_utc_ms(started)},
                                  {"duration_ms", pipeline::now_ms() - started}});
 }

@@ -114,6 +114,9 @@ struct CheckpointInfo {
   std::uint64_t sequence = 0;  // the last write (RocksDB sequence number) it contains
   std::uint64_t bytes = 0;     // size of its files (hard links share space with the store)
   std::size_t files = 0;
+  // On the store's file system, so its SST files are hard links (fast, no extra space until
+  // compaction); false: they were copied, which takes as long as reading the whole store.
+  bool hard_links = false;
 };
 
 // What one sweep did.

@@ -2,6 +2,7 @@
 // (docs/operations/backup.md).
 #include <rocksdb/db.h>
 #include <rocksdb/utilities/checkpoint.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -38,11 +39,17 @@ Result<CheckpointInfo> Store::checkpoint(const std::string& dir) const {
                                     " is not a directory");
   }
   const std::int64_t taken_at = wall_clock_ms();
+  struct stat store_stat {};
+  struct stat parent_stat {};
+  const bool same_fs = ::stat(db_->GetName().c_str(), &store_stat) == 0 &&
+                       ::stat(target.parent_path().c_str(), &parent_stat) == 0 &&
+                       store_stat.st_dev == parent_stat.st_dev;
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
   std::unique_ptr<rocksdb::Checkpoint> cp(raw);
   CheckpointInfo info;
   info.dir = dir;
+  info.hard_links = same_fs;
   // log_size_for_flush 0: the memtables are flushed first, so the checkpoint is SST files (hard
   // links) and a short WAL rather than a copy of the whole log.
   if (s.ok()) s = cp->CreateCheckpoint(dir, 0, &info.sequence);
@@ -69,7 +76,8 @@ Result<CheckpointInfo> Store::checkpoint(const std::string& dir) const {
   log::info("store.backup_taken", {{"dir", dir},
                                    {"sequence", std::to_string(info.sequence)},
                                    {"bytes", std::to_string(info.bytes)},
-                                   {"files", std::to_string(info.files)}});
+                                   {"files", std::to_string(info.files)},
+                                   {"hard_links", info.hard_links ? "true" : "false"}});
   return info;
 }
 

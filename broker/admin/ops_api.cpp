@@ -130,7 +130,9 @@ Result<StatusReport> OpsApi::status(std::int64_t now_ms) const {
               {"delivery", delivery_backlog}};
 
   auto snapshot = src_.routing.get();
-  for (const auto& office : snapshot->directory->offices()) {
+  static const std::vector<routing::Office> kNone;
+  const auto& offices = snapshot && snapshot->directory ? snapshot->directory->offices() : kNone;
+  for (const auto& office : offices) {
     const crypto::Recipient* cert = snapshot->recipient(office.id);
     if (cert == nullptr) continue;
     const std::int64_t not_after = cert->not_after_unix();
@@ -156,6 +158,7 @@ Response OpsApi::route(const std::string& query) const {
   auto service = query_param(query, "service");
   if (!area || !service) return error(400, "give area=ARS and service=LEIKA");
   auto snapshot = src_.routing.get();
+  if (!snapshot || !snapshot->directory) return error(503, "no routing directory loaded");
   const routing::RouteExplanation x = routing::explain(*snapshot->directory, *area, *service);
   json out{{"area", x.area},
            {"area_name", x.area_name},

@@ -234,7 +234,8 @@ int main(int argc, char** argv) {
     admin_api.readiness().set("disk_low", low);
   });
   if (auto checked = disk.check(); !checked) return fail(checked.status().message());
-  admin::OpsApi ops_api({**store, routing, delivery, l.adapters, delivery_metrics, intake, committer});
+  admin::OpsApi ops_api(
+      {**store, routing, delivery, l.adapters, delivery_metrics, intake, committer});
   admin_api.attach(ops_api);
   admin::AdminServer admin_server(admin_api);
   if (Status s = admin_server.start(l.config.admin.host, l.config.admin.port); !s.is_ok()) {

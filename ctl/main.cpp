@@ -27,8 +27,8 @@ constexpr char kUsage[] =
     "                                                 certificates\n"
     "  route --area ARS --service LEIKA [--json]      which office and channels, and which rule\n"
     "                                                 matched and why (exit 1: would be rejected)\n"
-    "  backup DIR [--json]                            RocksDB checkpoint of the store into DIR (on\n"
-    "                                                 the daemon's machine; must not exist yet)\n"
+    "  backup DIR [--json]                            RocksDB checkpoint of the store into DIR\n"
+    "                                                 (on the daemon's machine; must not exist)\n"
     "\n"
     "exit codes: 0 done, 1 failed or not found, 2 usage, 3 daemon not reachable\n";
 

@@ -14,6 +14,7 @@
 #include "admin/admin_server.hpp"
 #include "admin/certificate_expiry.hpp"
 #include "admin/process_metrics.hpp"
+#include "admin/ops_api.hpp"
 #include "common/log.hpp"
 #include "common/periodic.hpp"
 #include "config/config.hpp"
@@ -247,6 +248,9 @@ int main(int argc, char** argv) {
                              [&] { sweeper.wake(); }},
                             reload_metrics);
   admin_api.set_reloader(&reloader);
+  admin::OpsApi ops_api(
+      {**store, routing, delivery, l.adapters, delivery_metrics, intake, committer});
+  admin_api.attach(ops_api);
   admin::AdminServer admin_server(admin_api);
   if (Status s = admin_server.start(l.config.admin.host, l.config.admin.port); !s.is_ok()) {
     return fail(s.message());
@@ -255,6 +259,7 @@ int main(int argc, char** argv) {
   delivery.start();
   admin::probe_adapters(admin_api.readiness(), true);
   sweeper.start();
+  ops_api.start();
   committer.start();
   intake.start(workers);
   log::info("hub.started",
@@ -290,6 +295,7 @@ int main(int argc, char** argv) {
   }
   signal_thread.join();
   admin_server.stop();
+  ops_api.stop();
   intake.stop();
   committer.stop();
   delivery.stop();

@@ -24,7 +24,7 @@ Result<HttpAnswer> AdminClient::request(const std::string& method,
     asio::io_context io;
     tcp::resolver resolver(io);
     beast::tcp_stream stream(io);
-    stream.expires_after(std::chrono::seconds(30));
+    stream.expires_after(timeout_);
     beast::error_code ec;
     auto endpoints = resolver.resolve(host, port, ec);
     if (!ec) stream.connect(endpoints, ec);

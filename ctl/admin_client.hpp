@@ -1,6 +1,7 @@
 // ozg-hubctl's connection to the daemon's admin endpoint: one HTTP/1.1 request per call.
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -17,8 +18,9 @@ struct HttpAnswer {
 
 class AdminClient {
  public:
-  // `address` is HOST:PORT.
-  explicit AdminClient(std::string address) : address_(std::move(address)) {}
+  // `address` is HOST:PORT; `timeout` bounds one request from connect to answer.
+  explicit AdminClient(std::string address, std::chrono::seconds timeout = std::chrono::seconds(30))
+      : address_(std::move(address)), timeout_(timeout) {}
 
   // Sends the request. A daemon that cannot be reached is an unavailable Status whose message
   // says so in words an operator understands.
@@ -28,6 +30,7 @@ class AdminClient {
 
  private:
   std::string address_;
+  std::chrono::seconds timeout_;
 };
 
 // Sends a request and parses the JSON answer into `body`. On failure prints the daemon's error

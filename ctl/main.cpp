@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "config_commands.hpp"
 #include "deadletter_commands.hpp"
+#include "ops_commands.hpp"
 
 namespace {
 
@@ -26,6 +27,12 @@ constexpr char kUsage[] =
     "  reload [--json]                                reload the daemon's configuration (1: the\n"
     "                                                 file is invalid, nothing was applied)\n"
     "  check-config FILE                              validate a configuration file locally\n"
+    "  status [--json]                                throughput, backlog, oldest case, adapters,\n"
+    "                                                 certificates\n"
+    "  route --area ARS --service LEIKA [--json]      which office and channels, and which rule\n"
+    "                                                 matched and why (exit 1: would be rejected)\n"
+    "  backup DIR [--json]                            RocksDB checkpoint of the store into DIR\n"
+    "                                                 (on the daemon's machine; must not exist)\n"
     "\n"
     "exit codes: 0 done, 1 failed or not found, 2 usage, 3 daemon not reachable\n";
 
@@ -70,6 +77,10 @@ int main(int argc, char** argv) {
   if (rest[0] == "reload") {
     return ozghub::ctl::run_reload(client, {rest.begin() + 1, rest.end()}, stdout, stderr);
   }
+  const std::vector<std::string> args(rest.begin() + 1, rest.end());
+  if (rest[0] == "status") return ozghub::ctl::run_status(client, args, stdout, stderr);
+  if (rest[0] == "route") return ozghub::ctl::run_route(client, args, stdout, stderr);
+  if (rest[0] == "backup") return ozghub::ctl::run_backup(client, args, stdout, stderr);
   std::fprintf(stderr, "ozg-hubctl: unknown command '%s'\n%s", rest[0].c_str(), kUsage);
   return 2;
 }

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "admin/reload_route.hpp"
+#include "admin/ops_api.hpp"
 #include "common/log.hpp"
 #include "common/text.hpp"
 
@@ -99,6 +100,9 @@ Response AdminApi::handle(const Request& request) const {
     return metrics();
   }
   if (path == "/v1/reload") return reload_route(request, reloader_);
+  if (ops_ != nullptr) {
+    if (auto answer = ops_->handle(request)) return std::move(*answer);
+  }
   if (const std::string cases = "/v1/cases/"; path.rfind(cases, 0) == 0) {
     const std::string suffix = "/audit";
     if (path.size() <= cases.size() + suffix.size() ||

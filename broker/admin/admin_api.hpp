@@ -13,6 +13,7 @@
 //   POST   /v1/deadletters/replay-all
 //   DELETE /v1/deadletters/CASE[?channel=N]    purge
 //   POST   /v1/reload                          reload the configuration (reload_route.hpp)
+//   GET    /v1/status, /v1/route, POST /v1/backup   ops_api.hpp, once attach()ed
 //   GET    /v1/cases/CASE/audit                the case's audit trail: {"case", "payload":
 //                                              "stored" | "deleted", "events": [...]}
 //                                              (store/audit_trail.hpp; no personal data)
@@ -39,6 +40,8 @@ class Reloader;
 
 namespace ozghub::admin {
 
+class OpsApi;
+
 struct Request {
   std::string method;  // "GET", "POST", "DELETE", ...
   std::string target;  // path and query, e.g. "/v1/deadletters/2026...?channel=1"
@@ -63,6 +66,8 @@ class AdminApi {
 
   // What /readyz answers. Any thread.
   Readiness& readiness() { return readiness_; }
+  // Serves the routes of `ops` too (before the server starts; `ops` must outlive this).
+  void attach(const OpsApi& ops) { ops_ = &ops; }
 
  private:
   Response metrics() const;
@@ -74,6 +79,7 @@ class AdminApi {
   Response audit(const std::string& case_number) const;
 
   Readiness readiness_;
+  const OpsApi* ops_ = nullptr;
   std::shared_ptr<prometheus::Registry> metrics_;
   delivery::DeliveryHost& delivery_;
   store::Store& store_;

@@ -51,6 +51,8 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.set(http::field::cache_control, "no-store");
     if (req.method() != http::verb::head) response_.body() = std::move(answer.body);
     response_.prepare_payload();
+    // The answer gets its own time: handling it (a backup) may have used up the request's.
+    stream_.expires_after(kRequestTimeout);
     http::async_write(stream_, response_,
                       [self = shared_from_this()](beast::error_code wec, std::size_t) {
                         if (wec || !self->response_.keep_alive()) {

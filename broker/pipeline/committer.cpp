@@ -40,6 +40,11 @@ void Committer::submit(std::vector<PendingCase> cases) {
   cv_.notify_one();
 }
 
+std::size_t Committer::backlog() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
 void Committer::run() {
   std::vector<PendingCase> batch;
   for (;;) {
@@ -105,6 +110,7 @@ void Committer::commit_batch(std::vector<PendingCase>& batch) {
     }
     verdicts.add(p.origin, p.id, std::move(v));
   }
+  accepted_.fetch_add(batch.size(), std::memory_order_relaxed);
   verdicts.flush();
 }
 

@@ -12,6 +12,7 @@
 // Thread-safety: submit() from any thread; one internal thread does the commits.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -55,6 +56,11 @@ class Committer {
   void stop();  // commits what is queued, then returns
   void submit(std::vector<PendingCase> cases);
 
+  // For `ozg-hubctl status`: applications accepted since start (duplicates included), and how
+  // many wait for the next batch.
+  std::uint64_t accepted_total() const { return accepted_.load(std::memory_order_relaxed); }
+  std::size_t backlog() const;
+
  private:
   void run();
   void commit_batch(std::vector<PendingCase>& batch);
@@ -63,9 +69,10 @@ class Committer {
   DeliverySink& deliveries_;
   std::size_t max_batch_;
   PipelineMetrics* metrics_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<PendingCase> queue_;
+  std::atomic<std::uint64_t> accepted_{0};
   bool stopping_ = false;
   std::thread thread_;
 };

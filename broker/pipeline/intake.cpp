@@ -42,12 +42,18 @@ void Intake::stop() {
 
 void Intake::submit(Submission s) {
   if (metrics_ != nullptr) metrics_->received();
+  received_.fetch_add(1, std::memory_order_relaxed);
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(s));
     if (metrics_ != nullptr) metrics_->intake_backlog(queue_.size());
   }
   cv_.notify_one();
+}
+
+std::size_t Intake::backlog() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
 }
 
 OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& validator,

@@ -9,6 +9,7 @@
 // Validator.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -58,6 +59,10 @@ class Intake {
   void stop();  // finishes what is queued
   void submit(Submission s);
 
+  // For `ozg-hubctl status`: submissions received since start, and how many wait for a worker.
+  std::uint64_t received_total() const { return received_.load(std::memory_order_relaxed); }
+  std::size_t backlog() const;
+
   // Decodes, validates and routes one submission (what each worker does). Exposed for tests
   // and benchmarks. `timings` (may be null) gets the stages' durations.
   OrRejection<PendingCase> process(Submission& s, validation::Validator& validator,
@@ -74,9 +79,10 @@ class Intake {
   const store::Store* committed_;
   const crypto::KeyringState* keys_;
   PipelineMetrics* metrics_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Submission> queue_;
+  std::atomic<std::uint64_t> received_{0};
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -1,5 +1,6 @@
 #include "store/case_number.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <ctime>
@@ -40,6 +41,20 @@ std::string CaseNumberGenerator::next(std::int64_t now_ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%08u%012llu", date_, static_cast<unsigned long long>(seq_));
   return buf;
+}
+
+void CaseNumberGenerator::skip_after_restore(std::int64_t now_ms) {
+  constexpr std::uint64_t kPerSecond = 1'000'000;
+  std::uint32_t today = utc_date(now_ms);
+  if (today > date_) {
+    date_ = today;
+    seq_ = 0;
+  }
+  auto floor = static_cast<std::uint64_t>((now_ms / 1000) % 86400 + 1) * kPerSecond;
+  // The clock went back to an earlier day: numbers continue under the later date, beyond
+  // anything a whole day there can have used.
+  if (date_ > today) floor += 86400 * kPerSecond;
+  seq_ = std::max(seq_, floor);
 }
 
 std::string CaseNumberGenerator::state() const {

@@ -20,6 +20,12 @@ class CaseNumberGenerator {
   // clock went back to an earlier day, the sequence continues under the later date already used,
   // so numbers never repeat.
   std::string next(std::int64_t now_ms);
+  // After a restore from a backup: the daemon that ran on after the backup may have issued
+  // numbers that this state does not know, and their cases may be at the offices already. Skips
+  // past anything it can have issued today (at most a million a second): the sequence continues
+  // past the seconds since midnight UTC (this one
+  // included) times 10^6. A later restore skips further.
+  void skip_after_restore(std::int64_t now_ms);
   // Serialised state to persist with the batch: "YYYYMMDD:sequence".
   std::string state() const;
 

@@ -319,7 +319,15 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, StoreOptions 
   auto gen = CaseNumberGenerator::restore(state);
   if (!gen) return store_damaged(dir, gen.status().message());
   store->case_numbers_ = *gen;
+  if (Status r = store->adopt_restored_backup(dir); !r.is_ok()) return r;
   return store;
+}
+
+Status Store::persist_case_numbers() {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return from_rocks(db_->Put(wo, meta_, kCaseNumberStateKey, case_numbers_.state()),
+                    "cannot write the case number state");
 }
 
 Store::~Store() {

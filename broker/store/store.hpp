@@ -105,6 +105,20 @@ struct StoreOptions {
   std::chrono::milliseconds audit_retention{std::chrono::hours(24 * 730)};
 };
 
+// The file checkpoint() adds to a backup beside RocksDB's (which leaves unknown files alone).
+inline constexpr char kBackupMarker[] = "OZGHUB-BACKUP.json";
+
+// What checkpoint() made.
+struct CheckpointInfo {
+  std::string dir;
+  std::uint64_t sequence = 0;  // the last write (RocksDB sequence number) it contains
+  std::uint64_t bytes = 0;     // size of its files (hard links share space with the store)
+  std::size_t files = 0;
+  // On the store's file system, so its SST files are hard links (fast, no extra space until
+  // compaction); false: they were copied, which takes as long as reading the whole store.
+  bool hard_links = false;
+};
+
 // What one sweep did.
 struct SweepResult {
   std::size_t cases_deleted = 0;
@@ -184,6 +198,15 @@ class Store {
   // the store cannot be read).
   bool is_scheduled(const OutboxEntry& e) const;
 
+  // A backup of the whole database as of one moment, taken while it runs (store_checkpoint.cpp):
+  // rocksdb::Checkpoint into `dir`, which must not exist (its parent must). Everything the
+  // store holds is in it, consistent across column families (cases, keys, outbox, audit, the
+  // case number generator's state); the KEKs are not. Any thread; writers are not stopped.
+  // The backup carries a marker file (kBackupMarker): open() of a restored copy sees it, skips
+  // the case numbers past those the lost daemon may have issued after the backup
+  // (CaseNumberGenerator::skip_after_restore), logs `store.restored_from_backup` and removes it.
+  Result<CheckpointInfo> checkpoint(const std::string& dir) const;
+
   // Iterates all pending deliveries or dead letters. Stops at the first non-ok Status the
   // callback returns.
   Status scan_outbox(const std::function<Status(OutboxEntry)>& fn) const;
@@ -204,6 +227,10 @@ class Store {
  private:
   Store() = default;
   Status scan(rocksdb::ColumnFamilyHandle* cf, const std::function<Status(OutboxEntry)>& fn) const;
+  // open(): when `dir` is a restored backup (store_checkpoint.cpp).
+  Status adopt_restored_backup(const std::string& dir);
+  // Writes the case number generator's state, synced.
+  Status persist_case_numbers();
   bool has_prefix(rocksdb::ColumnFamilyHandle* cf, const std::string& prefix) const;
   // Removes a finished delivery (delivered, or its dead letter purged) from `from`, audited, and
   // schedules the case's deletion when it was the case's last one.

@@ -194,6 +194,7 @@ int main(int argc, char** argv) {
   }
   Loaded& l = *loaded;
   log::set_min_level(parse_level(l.config.log_level));
+  log::set_format(log::format_named(l.config.log_format));
 
   std::error_code ec;
   std::filesystem::create_directories(l.config.data_dir, ec);
@@ -234,7 +235,7 @@ int main(int argc, char** argv) {
   });
   if (auto checked = disk.check(); !checked) return fail(checked.status().message());
   admin::AdminServer admin_server(admin_api);
-  if (Status s = admin_server.start(l.config.admin.host, l.config.admin.port); !s.is_ok()) {
+  if (Status s = admin_server.start(l.config.admin); !s.is_ok()) {
     return fail(s.message());
   }
   disk.start();

@@ -15,10 +15,27 @@ struct HttpAnswer {
   std::string body;
 };
 
+// How ozg-hubctl proves itself to a protected admin endpoint (broker/admin/admin_auth.hpp) and
+// checks the endpoint's certificate.
+struct ClientAuth {
+  std::string token;  // sent as "Authorization: Bearer <token>" when not empty
+  bool tls = false;   // HTTPS
+  // PEM CAs that verify the server's certificate, whose name must match the host of the
+  // address; empty: the system's CAs.
+  std::string cacert;
+  // Instead of cacert: the server's own certificate (admin.tls.certificate, read through
+  // --config) is trusted as it is, whatever the address's host name.
+  std::string pinned_certificate;
+  std::string certificate;  // the client certificate (PEM) and its key, for mutual TLS
+  std::string key;
+};
+
 class AdminClient {
  public:
   // `address` is HOST:PORT.
   explicit AdminClient(std::string address) : address_(std::move(address)) {}
+  AdminClient(std::string address, ClientAuth auth)
+      : address_(std::move(address)), auth_(std::move(auth)) {}
 
   // Sends the request. A daemon that cannot be reached is an unavailable Status whose message
   // says so in words an operator understands.
@@ -28,6 +45,7 @@ class AdminClient {
 
  private:
   std::string address_;
+  ClientAuth auth_;
 };
 
 // Sends a request and parses the JSON answer into `body`. On failure prints the daemon's error

@@ -80,14 +80,16 @@ class JournalLog(unittest.TestCase):
         while time.time() < deadline:
             try:
                 lines.append(decode(self.journal.recv(1 << 20)))
-                if lines[-1].get("OZGHUB_EVENT") == "amqp.listening" and not sent_term:
-                    self.proc.send_signal(signal.SIGTERM)
-                    sent_term = True
-                continue
+                listening = lines[-1].get("OZGHUB_EVENT") == "amqp.listening"
             except socket.timeout:
-                pass
-            if self.proc.poll() is not None:
-                break
+                if self.proc.poll() is not None:
+                    break
+                with open(stderr_path, encoding="utf-8", errors="replace") as f:
+                    listening = '"event":"amqp.listening"' in f.read()
+            if listening and not sent_term:
+                self.proc.send_signal(signal.SIGTERM)
+                sent_term = True
+        self.assertTrue(sent_term, "the hub never reported amqp.listening")
         self.assertEqual(self.proc.wait(30), 0)
         with open(stderr_path, encoding="utf-8", errors="replace") as f:
             return lines, f.read()

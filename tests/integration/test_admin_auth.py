@@ -16,33 +16,28 @@ import tempfile
 import unittest
 
 from hubtest import Hub
+from pki import issue, make_ca
 
 TOKEN = "7f3c1e9a5b2d4c6e8f0a1b3c5d7e9f10"
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
 def make_pki(d):
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
     for ca in ("ca", "stranger-ca"):
-        openssl("req", "-x509", *ec, "-keyout", ca + ".key", "-out", ca + ".pem", "-days", "2",
-                "-subj", "/CN=" + ca, cwd=d)
+        make_ca(d, ca)
+    issue(d, "server", "/CN=localhost",
+          ext="subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth")
+    issue(d, "operator", "/CN=operator")
+    issue(d, "stranger", "/CN=operator", ca="stranger-ca")
 
-    def issue(name, ca, ext):
-        openssl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name,
-                cwd=d)
-        with open(os.path.join(d, name + ".ext"), "w", encoding="utf-8") as f:
-            f.write(ext + "\n")
-        openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
-                "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext",
-                cwd=d)
 
-    issue("server", "ca", "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                          "extendedKeyUsage=serverAuth")
-    issue("operator", "ca", "extendedKeyUsage=clientAuth")
-    issue("stranger", "stranger-ca", "extendedKeyUsage=clientAuth")
+def setUpModule():
+    global PKI
+    PKI = tempfile.mkdtemp(prefix="ozghub-pki-")
+    make_pki(PKI)
+
+
+def tearDownModule():
+    shutil.rmtree(PKI, ignore_errors=True)
 
 
 def private_file(path, content, mode=0o600):
@@ -58,9 +53,7 @@ class AdminAuthTest(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="ozghub-it-")
-        self.pki = os.path.join(self.tmp, "pki")
-        os.mkdir(self.pki)
-        make_pki(self.pki)
+        self.pki = PKI
         self.token_file = private_file(os.path.join(self.tmp, "admin.token"), TOKEN + "\n")
         self.hub = Hub(self.tmp, admin=self.admin.format(tmp=self.tmp, pki=self.pki)).start()
 

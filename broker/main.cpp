@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "admin/admin_auth.hpp"
 #include "admin/admin_server.hpp"
 #include "common/log.hpp"
 #include "config/config.hpp"
@@ -108,6 +109,9 @@ Status load_everything(const std::string& config_path, Loaded& l) {
   auto keyring = crypto::Keyring::open(l.config.encryption);
   if (!keyring) return keyring.status();
   l.keyring = *keyring;
+  if (!l.config.admin.token_file.empty()) {  // mode, owner and strength, as at startup
+    if (auto token = admin::load_token(l.config.admin.token_file); !token) return token.status();
+  }
   return Status::ok();
 }
 

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import unittest
 
-from hubtest import Hub
+from hubtest import BINARY, Hub
 from pki import issue, make_ca
 
 TOKEN = "7f3c1e9a5b2d4c6e8f0a1b3c5d7e9f10"
@@ -135,6 +135,18 @@ class TokenFileChecks(unittest.TestCase):
         self.assertIn("symbolic link", self.refused(link))
         weak = private_file(os.path.join(self.tmp, "weak"), "secret\n")
         self.assertIn("at least 16 characters", self.refused(weak))
+
+    def test_check_config_checks_the_token_file_too(self):
+        readable = private_file(os.path.join(self.tmp, "readable"), TOKEN, 0o640)
+        hub = Hub(self.tmp, admin=f'{{ listen: "127.0.0.1:0", token_file: {readable} }}')
+        r = subprocess.run([BINARY, "--check-config", hub.config_path], capture_output=True,
+                           text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("chmod 600", r.stderr)
+        os.chmod(readable, 0o600)
+        r = subprocess.run([BINARY, "--check-config", hub.config_path], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
 
 class MutualTls(AdminAuthTest):

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "admin/admin_auth.hpp"
 #include "admin/admin_server.hpp"
 #include "admin/certificate_expiry.hpp"
 #include "admin/process_metrics.hpp"
@@ -117,6 +118,9 @@ Status load_everything(const std::string& config_path, Loaded& l) {
   auto keyring = crypto::Keyring::open(l.config.encryption);
   if (!keyring) return keyring.status();
   l.keyring = *keyring;
+  if (!l.config.admin.token_file.empty()) {  // mode, owner and strength, as at startup
+    if (auto token = admin::load_token(l.config.admin.token_file); !token) return token.status();
+  }
   return Status::ok();
 }
 
@@ -186,6 +190,7 @@ int main(int argc, char** argv) {
   }
   Loaded& l = *loaded;
   log::set_min_level(parse_level(l.config.log_level));
+  log::set_format(log::format_named(l.config.log_format));
 
   std::error_code ec;
   std::filesystem::create_directories(l.config.data_dir, ec);
@@ -252,7 +257,7 @@ int main(int argc, char** argv) {
       {**store, routing, delivery, l.adapters, delivery_metrics, intake, committer});
   admin_api.attach(ops_api);
   admin::AdminServer admin_server(admin_api);
-  if (Status s = admin_server.start(l.config.admin.host, l.config.admin.port); !s.is_ok()) {
+  if (Status s = admin_server.start(l.config.admin); !s.is_ok()) {
     return fail(s.message());
   }
   disk.start();

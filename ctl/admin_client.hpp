@@ -16,11 +16,35 @@ struct HttpAnswer {
   std::string body;
 };
 
+// How ozg-hubctl proves itself to a protected admin endpoint (broker/admin/admin_auth.hpp) and
+// checks the endpoint's certificate.
+struct ClientAuth {
+  std::string token;  // sent as "Authorization: Bearer <token>" when not empty
+  bool tls = false;   // HTTPS
+  // PEM CAs that verify the server's certificate, whose name must match the host of the
+  // address; empty: the system's CAs.
+  std::string cacert;
+  // Instead of cacert: the server's own certificate (admin.tls.certificate, read through
+  // --config) is trusted as it is, whatever the address's host name.
+  std::string pinned_certificate;
+  std::string certificate;  // the client certificate (PEM) and its key, for mutual TLS
+  std::string key;
+};
+
 class AdminClient {
  public:
-  // `address` is HOST:PORT; `timeout` bounds one request from connect to answer.
-  explicit AdminClient(std::string address, std::chrono::seconds timeout = std::chrono::seconds(30))
-      : address_(std::move(address)), timeout_(timeout) {}
+  // `address` is HOST:PORT; `auth`: the credentials for a protected endpoint; `timeout` bounds
+  // one request from connect to answer.
+  explicit AdminClient(std::string address, ClientAuth auth = {},
+                       std::chrono::seconds timeout = std::chrono::seconds(30))
+      : address_(std::move(address)), auth_(std::move(auth)), timeout_(timeout) {}
+
+  // The same client with another timeout (a backup may take long).
+  AdminClient with_timeout(std::chrono::seconds timeout) const {
+    AdminClient c = *this;
+    c.timeout_ = timeout;
+    return c;
+  }
 
   // Sends the request. A daemon that cannot be reached is an unavailable Status whose message
   // says so in words an operator understands.
@@ -30,6 +54,7 @@ class AdminClient {
 
  private:
   std::string address_;
+  ClientAuth auth_;
   std::chrono::seconds timeout_;
 };
 

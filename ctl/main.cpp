@@ -1,9 +1,11 @@
 // ozg-hubctl: the operator's command line. Talks to a running daemon's admin endpoint.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "admin_client.hpp"
+#include "auth_flags.hpp"
 #include "case_commands.hpp"
 #include "config/config.hpp"
 #include "config_commands.hpp"
@@ -17,6 +19,10 @@ constexpr char kUsage[] =
     "\n"
     "  --admin HOST:PORT   the daemon's admin endpoint (default 127.0.0.1:9650)\n"
     "  --config FILE       read admin.listen from the daemon's configuration file\n"
+    "                      (and admin.token_file and admin.tls, unless the flags below say)\n"
+    "  --token-file FILE   bearer token for the admin endpoint (admin.token_file)\n"
+    "  --cacert FILE       CAs that verify the endpoint's certificate (HTTPS)\n"
+    "  --cert FILE --key FILE  client certificate for an endpoint with admin.tls.client_ca\n"
     "\n"
     "commands:\n"
     "  deadletters list [--json]                      every dead letter\n"
@@ -41,9 +47,13 @@ constexpr char kUsage[] =
 int main(int argc, char** argv) {
   std::string admin = "127.0.0.1:9650";
   std::vector<std::string> rest;
+  ozghub::ctl::AuthFlags auth_flags;
+  std::optional<ozghub::config::Admin> config_admin;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--admin" && i + 1 < argc) {
+    if (ozghub::ctl::take_auth_flag(argc, argv, i, auth_flags)) {
+      continue;
+    } else if (a == "--admin" && i + 1 < argc) {
       admin = argv[++i];
     } else if (a == "--config" && i + 1 < argc) {
       auto cfg = ozghub::config::load_file(argv[++i]);
@@ -52,6 +62,7 @@ int main(int argc, char** argv) {
         return 2;
       }
       admin = cfg->admin.host + ":" + std::to_string(cfg->admin.port);
+      config_admin = cfg->admin;
     } else if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -66,7 +77,12 @@ int main(int argc, char** argv) {
   if (rest[0] == "check-config") {
     return ozghub::ctl::run_check_config({rest.begin() + 1, rest.end()}, stderr);
   }
-  ozghub::ctl::AdminClient client(admin);
+  auto auth = ozghub::ctl::client_auth(auth_flags, config_admin ? &*config_admin : nullptr);
+  if (!auth) {
+    std::fprintf(stderr, "ozg-hubctl: %s\n", auth.status().message().c_str());
+    return 2;
+  }
+  ozghub::ctl::AdminClient client(admin, *auth);
   if (rest[0] == "deadletters") {
     return ozghub::ctl::run_deadletters(client, {rest.begin() + 1, rest.end()}, stdin, stdout,
                                         stderr);

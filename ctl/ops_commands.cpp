@@ -199,7 +199,7 @@ int run_backup(const AdminClient& client, const std::vector<std::string>& args, 
   std::error_code ec;
   const std::string absolute = std::filesystem::absolute(dir, ec).lexically_normal().string();
   // Onto another file system the daemon copies every file before it answers.
-  const AdminClient patient(client.address(), std::chrono::hours(2));
+  const AdminClient patient = client.with_timeout(std::chrono::hours(2));
   json body;
   if (auto rc = call_json(patient, "POST", "/v1/backup?dir=" + url_encode(absolute), body, err)) {
     return *rc;

@@ -1,4 +1,5 @@
-// Structured logging: one JSON object per line on stderr.
+// Structured logging: one JSON object per line on stderr, or journald fields (journal.hpp) when
+// the format says so.
 //
 // Every line has a stable `event` id so operators can alert and search on it. Fields must never
 // carry personal data: case numbers, office ids, conditions and counts are fine; names, addresses,
@@ -15,6 +16,16 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 
 using Field = std::pair<std::string_view, std::string_view>;
 
+enum class Format {
+  kJson,     // one JSON object per line on stderr
+  kJournal,  // journald's native protocol (journal.hpp); a line it cannot take goes to stderr
+};
+
+// The configuration's log_format: "json", "journal", or "auto" (journal when stderr is the
+// journal's stream, as under systemd; json otherwise). Anything else is json.
+Format format_named(std::string_view name);
+
+void set_format(Format format);
 void set_min_level(Level level);
 bool enabled(Level level);
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});

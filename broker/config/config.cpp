@@ -529,6 +529,34 @@ void parse_retention(Reader& r, const YAML::Node& n, Config& c) {
   }
 }
 
+void parse_admin(Reader& r, const YAML::Node& n, Admin& a) {
+  if (!n.IsDefined()) return;
+  r.check_keys(n, "admin");
+  if (!n.IsMap()) return;
+  parse_host_port(r, n["listen"], "admin.listen", "127.0.0.1:9650", a.host, a.port);
+  r.read(n, "ready_certificate_days", a.ready_certificate_days, "admin");
+  r.read(n, "token_file", a.token_file, "admin");
+  a.token_file = r.path(a.token_file);
+  require_readable(r, n["token_file"], "admin.token_file", a.token_file);
+  auto t = n["tls"];
+  if (!t.IsDefined()) return;
+  r.check_keys(t, "admin.tls");
+  if (!t.IsMap()) return;
+  a.tls.enabled = true;
+  r.read(t, "certificate", a.tls.certificate, "admin.tls");
+  r.read(t, "key", a.tls.key, "admin.tls");
+  r.read(t, "client_ca", a.tls.client_ca, "admin.tls");
+  a.tls.certificate = r.path(a.tls.certificate);
+  a.tls.key = r.path(a.tls.key);
+  a.tls.client_ca = r.path(a.tls.client_ca);
+  if (a.tls.certificate.empty() || a.tls.key.empty()) {
+    r.error(t, "admin.tls needs 'certificate' and 'key'");
+  } else if (std::string e = crypto::check_server_key(a.tls.certificate, a.tls.key); !e.empty()) {
+    r.error(t["key"], "admin.tls.key: " + e);
+  }
+  require_readable(r, t["client_ca"], "admin.tls.client_ca", a.tls.client_ca);
+}
+
 Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck& check) {
   Config c;
   if (root.IsNull() || !root.IsDefined()) return c;
@@ -538,13 +566,7 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
   parse_amqp(r, root["amqp"], c.amqp);
   parse_senders(r, root["senders"], c);
   check_login(r, root, c);
-  if (auto n = root["admin"]; n.IsDefined()) {
-    r.check_keys(n, "admin");
-    if (n.IsMap()) {
-      parse_host_port(r, n["listen"], "admin.listen", "127.0.0.1:9650", c.admin.host, c.admin.port);
-      r.read(n, "ready_certificate_days", c.admin.ready_certificate_days, "admin");
-    }
-  }
+  parse_admin(r, root["admin"], c.admin);
   r.read(root, "data_dir", c.data_dir, "top level");
   c.data_dir = r.path(c.data_dir);
   parse_schemas(r, root["schemas"], c);
@@ -606,6 +628,10 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
       c.log_level != "error") {
     r.error(root["log_level"], "log_level must be debug, info, warn or error");
+  }
+  r.read(root, "log_format", c.log_format, "top level");
+  if (c.log_format != "auto" && c.log_format != "json" && c.log_format != "journal") {
+    r.error(root["log_format"], "log_format must be auto, json or journal");
   }
   if (c.routing_directory.empty()) r.error(root, "routing.directory is required");
   if (c.adapters.empty()) r.error(root, "at least one adapter instance is required");

@@ -62,6 +62,16 @@ struct RetryPolicy {
   double jitter = 0.2;  // +/- fraction of each backoff
 };
 
+// HTTPS on the admin endpoint, with the amqps listener's TLS policy (crypto/tls_policy.hpp).
+struct AdminTls {
+  bool enabled = false;     // true when the file has an `admin.tls` section
+  std::string certificate;  // PEM chain, the server's certificate first
+  std::string key;          // PEM, unencrypted; RSA of at least 3072 bits or EC of at least 256
+  // PEM CAs. When set, every request but /livez needs a client certificate chaining to one of
+  // them (403 without one; a certificate that does not verify fails the handshake).
+  std::string client_ca;
+};
+
 // The admin HTTP endpoint (metrics, dead letters; broker/admin/).
 struct Admin {
   std::string host = "127.0.0.1";  // loopback by default: it can replay and purge
@@ -70,6 +80,10 @@ struct Admin {
   // office certificate of the routing directory expires within this many days (0: only once
   // expired).
   int ready_certificate_days = 2;
+  // A file holding the bearer token every request but /livez must carry (401 without it); mode
+  // 0600, owned by the daemon's user (common/private_file.hpp). Empty: no token.
+  std::string token_file;
+  AdminTls tls;
 };
 
 // amqps: the TLS listener. The protocol versions and cipher suites are fixed by the hub (BSI
@@ -168,6 +182,9 @@ struct Config {
   Encryption encryption;
   Retention retention;
   std::string log_level = "info";
+  // json: JSON lines on stderr; journal: journald's native protocol; auto: journal when stderr
+  // is connected to the journal ($JOURNAL_STREAM), else json (common/log.hpp).
+  std::string log_format = "auto";
 };
 
 // The configuration the daemon uses when started without a file: the demo setup, with paths

@@ -37,6 +37,11 @@ constexpr Key kKeys[] = {
 {"admin", kSection, "", kRestart, "The admin HTTP endpoint: /metrics, /livez, /readyz, /v1/... (`ozg-hubctl`)."},
 {"admin.listen", kHostPort, "\"127.0.0.1:9650\"", kRestart, "Address of the admin endpoint; keep it on loopback (port 0: any free port, reported by `admin.listening`)."},
 {"admin.ready_certificate_days", kInteger, "2", kRestart, "/readyz answers not ready (`certificate_expiring`) while an office certificate of the routing directory expires within this many days (0: only once expired)."},
+{"admin.token_file", kPath, "", kRestart, "File with the bearer token every request but /livez must carry (401 without it): one line of at least 16 characters, mode 0600, owned by the daemon's user, no symbolic link. Unset: no token."},
+{"admin.tls", kSection, "", kRestart, "HTTPS for the admin endpoint with the amqps listener's TLS policy (BSI TR-02102-2); present means enabled."},
+{"admin.tls.certificate", kPath, "", kRestart, "PEM: the admin endpoint's certificate, then its chain. Required."},
+{"admin.tls.key", kPath, "", kRestart, "PEM, unencrypted, readable only by the hub: RSA of at least 3072 bits or EC of at least 256. Required."},
+{"admin.tls.client_ca", kPath, "", kRestart, "PEM CAs of the operators' client certificates. When set, every request but /livez needs a verified client certificate (403 otherwise)."},
 {"data_dir", kPath, "ozg-hub-data", kRestart, "The data directory; the RocksDB store lives in `<data_dir>/store`."},
 {"schemas", kList, "", kRestart, "Schema catalog: the XSDs applications are validated against (parsed once at startup)."},
 {"schemas[].namespace", kString, "", kRestart, "Target namespace of the application's root element. Required."},
@@ -85,6 +90,7 @@ constexpr Key kKeys[] = {
 {"retention.audit", kDuration, "730d", kRestart, "The audit trail and idempotency record are kept this long after the payload's deletion."},
 {"retention.sweep_interval", kDuration, "1m", kRestart, "How often deletions, audit expiries and re-wrapping after a KEK rotation run (more than 0)."},
 {"log_level", kString, "info", kReload, "debug, info, warn or error."},
+{"log_format", kString, "auto", kRestart, "auto, json or journal. auto: the journald native protocol when stderr is the journal ($JOURNAL_STREAM), else JSON lines on stderr."},
 };
 // clang-format on
 

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <system_error>
 
+#include "common/private_file.hpp"
+
 namespace ozghub::crypto {
 namespace {
 
@@ -55,26 +57,6 @@ Status create_key_file(const std::string& path) {
 
 std::string wrap_aad(const std::string& kek_id) { return "ozg-hub dek v1\n" + kek_id; }
 
-Status check_private_file(const std::string& what, const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    return Status::io_error(what + " " + path + ": " + errno_text());
-  if (!S_ISREG(st.st_mode))
-    return Status::invalid_argument(what + " " + path + " is not a regular file");
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::invalid_argument(what + " " + path + " is accessible by group or others (mode " +
-                                    mode + "); run: chmod 600 " + path);
-  }
-  if (st.st_uid != ::geteuid()) {
-    return Status::invalid_argument(what + " " + path + " is owned by uid " +
-                                    std::to_string(st.st_uid) + ", not by the daemon's user (uid " +
-                                    std::to_string(::geteuid()) + ")");
-  }
-  return Status::ok();
-}
-
 Result<std::unique_ptr<Kek>> open_file_kek(const std::string& id, const std::string& path,
                                            bool create_if_missing) {
   struct stat st {};
@@ -91,20 +73,17 @@ Result<std::unique_ptr<Kek>> open_file_kek(const std::string& id, const std::str
     if (::stat(path.c_str(), &st) != 0) return Status::io_error(path + ": " + errno_text());
   }
   const std::string what = "key-encryption key '" + id + "' file";
-  if (Status s = check_private_file(what, path); !s.is_ok()) return s;
-  if (st.st_size != static_cast<off_t>(kKeyBytes)) {
+  auto bytes = private_file::read(what, path, 4096);
+  if (!bytes) return bytes.status();
+  if (bytes->size() != kKeyBytes) {
+    const std::size_t n = bytes->size();
+    wipe(*bytes);
     return Status::invalid_argument(what + " " + path + " must hold exactly " +
                                     std::to_string(kKeyBytes) + " random bytes, not " +
-                                    std::to_string(st.st_size));
+                                    std::to_string(n));
   }
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::io_error(what + ": " + errno_text());
-  std::string bytes(kKeyBytes, '\0');
-  ssize_t n = ::read(fd, bytes.data(), bytes.size());
-  ::close(fd);
-  if (n != static_cast<ssize_t>(kKeyBytes)) return Status::io_error(what + ": short read");
-  auto key = DataKey::from_bytes(bytes);
-  wipe(bytes);
+  auto key = DataKey::from_bytes(*bytes);
+  wipe(*bytes);
   if (!key) return key.status();
   return memory_kek(id, *key);
 }

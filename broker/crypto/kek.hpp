@@ -26,8 +26,4 @@ class Kek {
 // presented as wrapped by another KEK entry of the same material.
 std::string wrap_aad(const std::string& kek_id);
 
-// Checks that a secret (a key file, a PIN file) is a regular file owned by the daemon's user and
-// not accessible by group or others; the error names `what`, the path and the fix.
-Status check_private_file(const std::string& what, const std::string& path);
-
 }  // namespace ozghub::crypto

@@ -4,12 +4,12 @@
 #include <p11-kit/pkcs11.h>
 
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <vector>
+
+#include "common/private_file.hpp"
 
 namespace ozghub::crypto {
 namespace {
@@ -66,14 +66,7 @@ std::string trimmed_label(const unsigned char* label, std::size_t n) {
 }
 
 Result<std::string> read_pin(const std::string& path) {
-  if (Status s = check_private_file("PIN file", path); !s.is_ok()) return s;
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string pin = ss.str();
-  while (!pin.empty() && (pin.back() == '\n' || pin.back() == '\r')) pin.pop_back();
-  if (!in || pin.empty()) return Status::invalid_argument("PIN file " + path + " is empty");
-  return pin;
+  return private_file::read_line("PIN file", path);
 }
 
 class Pkcs11Kek final : public Kek {

@@ -6,15 +6,9 @@
 
 #include <exception>
 
+#include "crypto/tls_policy.hpp"
+
 namespace ozghub::ingress {
-
-const char* const kTls12Ciphers =
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:"
-    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256";
-
-const char* const kTls13Suites =
-    "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256";
-const char* const kGroups = "P-384:P-256:P-521";
 
 namespace {
 
@@ -65,16 +59,12 @@ Result<proton::ssl_server_options> make_tls_server_options(const config::AmqpTls
     if (pn_ssl_domain_set_protocols(domain, kProtocols) != 0) {
       return Status::internal(std::string("TLS: cannot restrict the protocols to ") + kProtocols);
     }
-    if (pn_ssl_domain_set_ciphers(domain, kTls12Ciphers) != 0) {
+    if (pn_ssl_domain_set_ciphers(domain, crypto::kTls12Ciphers) != 0) {
       return Status::internal("TLS: cannot set the cipher suites");
     }
-    SSL_CTX* ctx = ssl_ctx_of(domain);
-    if (ctx == nullptr || SSL_CTX_set_ciphersuites(ctx, kTls13Suites) != 1) {
-      return Status::internal("TLS: cannot set the TLS 1.3 cipher suites");
-    }
-    if (SSL_CTX_set1_groups_list(ctx, kGroups) != 1) {
-      return Status::internal("TLS: cannot restrict the key exchange groups");
-    }
+    // The rest of the policy (TLS 1.3 suites, groups) has no Proton call: set on the SSL_CTX,
+    // with the same protocol range and TLS 1.2 list Proton was just given.
+    if (Status s = crypto::apply_tls_policy(ssl_ctx_of(domain)); !s.is_ok()) return s;
     return options;
   } catch (const std::exception& e) {
     return Status::invalid_argument(std::string("TLS (amqp.tls at ") + tls.origin +

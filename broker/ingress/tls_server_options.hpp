@@ -1,10 +1,5 @@
 // The amqps listener's TLS settings: the server's certificate, client certificates (mutual TLS)
-// and the hub's fixed protocol and cipher policy (BSI TR-02102-2):
-//   - TLS 1.2 and TLS 1.3 only;
-//   - TLS 1.2 only with ECDHE key exchange (forward secrecy) and AES-GCM (AEAD);
-//   - TLS 1.3 only with AES-GCM and AES-CCM suites (not ChaCha20, which the TR does not list);
-//   - ephemeral key exchange only over the NIST curves P-256, P-384 and P-521 (not X25519,
-//     which the TR does not list).
+// and the hub's fixed protocol and cipher policy (crypto/tls_policy.hpp, BSI TR-02102-2).
 //
 // Proton's C++ API cannot set protocols or ciphers; its C API can, on the pn_ssl_domain_t that a
 // proton::ssl_server_options owns (pn_ssl_domain_set_protocols, pn_ssl_domain_set_ciphers).
@@ -22,12 +17,6 @@
 #include "config/config.hpp"
 
 namespace ozghub::ingress {
-
-// The TLS 1.2 cipher list applied to the listener (OpenSSL names).
-extern const char* const kTls12Ciphers;
-// The TLS 1.3 suites and the key exchange groups (OpenSSL names).
-extern const char* const kTls13Suites;
-extern const char* const kGroups;
 
 // Builds the listener's TLS options with the policy applied. Requires client certificates from
 // tls.client_ca when it is set.

@@ -43,13 +43,14 @@ class Hub:
     """One daemon process with its own data directory."""
 
     def __init__(self, workdir, routing=None, extra_config="", retry=None, extra_adapters="",
-                 amqp=DEV_MODE, encryption=None):
+                 amqp=DEV_MODE, encryption=None, admin='{ listen: "127.0.0.1:0" }'):
         """extra_adapters: YAML lines (indented by 2) added under `adapters:` after `transfer`.
 
         amqp: the `amqp:` section and what goes with it (`listen`, `senders`); by default the
         plaintext port with ANONYMOUS (dev_mode). With `amqp.tls`, start() also waits for the
         amqps port (`tls_port`).
-        encryption: the `encryption:` section (default: one KEK file, made here with mode 0600)."""
+        encryption: the `encryption:` section (default: one KEK file, made here with mode 0600).
+        admin: the value of the `admin:` key (token_file, tls: a protected admin endpoint)."""
         self.workdir = workdir
         self.data_dir = os.path.join(workdir, "data")
         self.transfer = os.path.join(workdir, "transfer")
@@ -65,7 +66,7 @@ class Hub:
             encryption = f"encryption:\n  keks:\n    k1: {{ type: file, path: {self.kek_path} }}\n"
         with open(self.config_path, "w", encoding="utf-8") as f:
             f.write(f"""{amqp}
-admin: {{ listen: "127.0.0.1:0" }}
+admin: {admin}
 data_dir: {self.data_dir}
 schemas:
   - namespace: "{ANTRAG_NS}"

@@ -15,6 +15,8 @@ import unittest
 
 from hubtest import BINARY, MOECKERN, PASSPORT, Hub, example_antrag
 from ozghub_client import Tls, application_message
+from pki import EC_P256, make_ca
+from pki import issue as issue_certificate
 
 KREIS_OFFICE = "jerichower-land-kreisverwaltung"  # no certificate: plaintext manifest
 BURG = "150860015015"
@@ -22,25 +24,13 @@ GEWERBE = "99050012104000"
 PORTAL_SUBJECT = "CN=portal-a,O=Portal A,C=DE"
 
 
-def openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
 def make_pki(d):
     """CA, server and client certificates in `d` (EC P-256 unless said otherwise)."""
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
     for ca in ("ca", "stranger-ca"):
-        openssl("req", "-x509", *ec, "-keyout", ca + ".key", "-out", ca + ".pem", "-days", "2",
-                "-subj", "/CN=" + ca, cwd=d)
+        make_ca(d, ca)
 
-    def issue(name, subject, ca="ca", key=ec, ext="extendedKeyUsage=clientAuth"):
-        openssl("req", *key, "-keyout", name + ".key", "-out", name + ".csr", "-subj", subject,
-                cwd=d)
-        with open(os.path.join(d, name + ".ext"), "w", encoding="utf-8") as f:
-            f.write(ext + "\n")
-        openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
-                "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext",
-                cwd=d)
+    def issue(name, subject, ca="ca", key=EC_P256, ext="extendedKeyUsage=clientAuth"):
+        issue_certificate(d, name, subject, ca=ca, key=key, ext=ext)
 
     server_ext = "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth"
     issue("server", "/CN=localhost", ext=server_ext)

@@ -113,7 +113,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (req.method() != http::verb::head) response_.body() = std::move(answer.body);
     response_.prepare_payload();
     // The answer gets its own time: handling it (a backup) may have used up the request's.
-    stream_.expires_after(kRequestTimeout);
+    beast::get_lowest_layer(stream_).expires_after(kRequestTimeout);
     http::async_write(stream_, response_,
                       [self = this->shared_from_this()](beast::error_code wec, std::size_t) {
                         if (wec || !self->response_.keep_alive()) {

@@ -4,12 +4,17 @@ its files are checked; it is extracted with `dpkg -x` into a scratch root, where
 `ozg-hub --check-config` accepts the extracted default configuration (its absolute paths moved
 into the scratch root, its secrets made here) and the extracted SDK is a CMake package."""
 
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
+import urllib.request
 
 import deploytest
 from hubtest import BINARY, SOURCE_DIR
@@ -148,6 +153,67 @@ class DebianPackage(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "data", "store")))
         run([os.path.join(self.root, "usr", "bin", "ozg-hubctl"), "--help"])
+        self.run_extracted_hub(binary, config)
+
+    def run_extracted_hub(self, binary, config):
+        """Starts the extracted daemon on that configuration (ports moved to free ones on
+        loopback): it opens its store, listens on amqps and answers /livez and /readyz."""
+        with open(config, encoding="utf-8") as f:
+            text = f.read()
+        self.assertIn('"0.0.0.0:5671"', text)
+        self.assertIn('"127.0.0.1:9650"', text)
+        text = text.replace('"0.0.0.0:5671"', '"127.0.0.1:0"').replace('"127.0.0.1:9650"',
+                                                                        '"127.0.0.1:0"')
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(text)
+        proc = subprocess.Popen([binary, "--config", config], stderr=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, text=True)
+        log, events = [], {}
+        started = threading.Event()
+
+        def pump():  # reads the whole log, so the daemon never blocks on a full pipe
+            for line in proc.stderr:
+                log.append(line)
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if event.get("event") == "admin.listening":
+                    events["admin"] = event["address"]
+                if event.get("event") == "amqp.listening" and event.get("tls") == "true":
+                    events["amqps"] = event["address"]
+                if "admin" in events and "amqps" in events:
+                    started.set()
+            started.set()
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        try:
+            started.wait(60)
+            admin, amqps = events.get("admin"), events.get("amqps")
+            self.assertTrue(admin and amqps, "".join(log))
+            for path in ("/livez", "/readyz"):
+                status = None
+                for _ in range(50):
+                    try:
+                        with urllib.request.urlopen(f"http://{admin}{path}", timeout=5) as r:
+                            status = r.status
+                            break
+                    except OSError as e:
+                        status = getattr(e, "code", None)
+                    proc.poll()
+                    self.assertIsNone(proc.returncode, "".join(log))
+                    time.sleep(0.1)
+                self.assertEqual(status, 200, path)
+            self.assertTrue(os.path.isdir(os.path.join(self.tmp, "data", "store")))
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(60), 0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            reader.join(10)
+            proc.stderr.close()
 
     def test_extracted_sdk_is_a_cmake_package(self):
         project = os.path.join(self.tmp, "vendor")

@@ -2,7 +2,8 @@
 a lint of the subset of Helm's language the chart uses, not helm), every manifest parses as YAML
 and has what the issue asks for (StatefulSet with a volume claim for the RocksDB directory,
 probes on /livez and /readyz, restricted security context, optional ServiceMonitor, KEKs from a
-Secret), and the configuration in its ConfigMap passes the real `ozg-hub --check-config`."""
+Secret, the admin port closed by a NetworkPolicy), and the configuration in its ConfigMap passes
+the real `ozg-hub --check-config`."""
 
 import os
 import re
@@ -57,7 +58,7 @@ class HelmChart(unittest.TestCase):
 
     def test_kinds(self):
         self.assertEqual(sorted(d["kind"] for d in self.docs),
-                         ["ConfigMap", "Service", "StatefulSet"])
+                         ["ConfigMap", "NetworkPolicy", "Service", "StatefulSet"])
         for d in self.docs:
             self.assertTrue(d["metadata"]["name"].startswith("hub-a"), d["metadata"])
 
@@ -69,6 +70,22 @@ class HelmChart(unittest.TestCase):
         svc = one(self.docs, "Service")
         self.assertIn("admin", [p["name"] for p in svc["spec"]["ports"]])
         self.assertEqual(sm["spec"]["selector"]["matchLabels"], svc["metadata"]["labels"])
+
+    def test_admin_port_only_from_the_allowed_namespaces(self):
+        np = one(self.docs, "NetworkPolicy")
+        self.assertEqual(np["spec"]["podSelector"]["matchLabels"],
+                         self.sts["spec"]["selector"]["matchLabels"])
+        rules = {r["ports"][0]["port"]: r for r in np["spec"]["ingress"]}
+        ports = {p["name"]: p["containerPort"] for p in self.hub["ports"]}
+        self.assertEqual(sorted(rules), sorted(ports.values()))
+        self.assertTrue(rules[ports["admin"]]["from"], "the admin port is not open to all")
+        self.assertNotIn("from", rules[ports["amqps"]])
+        limited = one(manifests(["networkPolicy.amqpFrom=[{ipBlock: {cidr: 10.1.0.0/16}}]"]),
+                      "NetworkPolicy")
+        amqps = [r for r in limited["spec"]["ingress"] if r["ports"][0]["port"] == ports["amqps"]]
+        self.assertEqual(amqps[0]["from"], [{"ipBlock": {"cidr": "10.1.0.0/16"}}])
+        off = manifests(["networkPolicy.enabled=false"])
+        self.assertNotIn("NetworkPolicy", [d["kind"] for d in off])
 
     def test_rocksdb_directory_on_a_volume_claim(self):
         claims = [c["metadata"]["name"] for c in self.sts["spec"]["volumeClaimTemplates"]]

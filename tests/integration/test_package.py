@@ -76,6 +76,15 @@ class DebianPackage(unittest.TestCase):
                     "libyaml-cpp", "libcurl4", "adduser"):
             self.assertIn(lib, depends, "Depends (dpkg-shlibdeps) lacks " + lib)
         self.assertNotIn("-dev", depends)
+        # Every dependency is a Debian package this machine has installed: real bookworm names
+        # (apt in the container's runtime stage resolves them the same way).
+        names = [re.sub(r"\s*\(.*\)", "", d).strip() for d in depends.split(",")]
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Status}\n", *names],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        installed = {line.split()[0].split(":")[0] for line in r.stdout.splitlines()
+                     if line.endswith("install ok installed")}
+        self.assertEqual(set(names) - installed, set(), r.stdout)
 
     def test_maintainer_scripts_and_conffiles(self):
         with open(os.path.join(self.control_dir, "conffiles"), encoding="utf-8") as f:

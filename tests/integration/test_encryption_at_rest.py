@@ -103,8 +103,11 @@ class EncryptionAtRest(unittest.TestCase):
         self.assertNotIn(marker, "".join(self.hub.log))
 
         for case in cases:
+            # "payload": "deleted" holds from the key's destruction on (crypto-shredding); the
+            # ciphertext's removal follows in a second write, so wait for its event.
             trail = wait_for(f"case {case} deleted",
-                             lambda c=case: (lambda a: a if a["payload"] == "deleted" else None)(
+                             lambda c=case: (lambda a: a if a["payload"] == "deleted" and any(
+                                 e["event"] == "payload_deleted" for e in a["events"]) else None)(
                                  self.audit(c)))
             events = {e["event"]: e for e in trail["events"]}
             for kind in ("committed", "delivered", "deletion_scheduled", "key_destroyed",

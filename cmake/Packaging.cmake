@@ -1,7 +1,7 @@
 # The Debian package (CPack): `cpack -G DEB` in the build tree makes ozg-hub_<version>_<arch>.deb
 # with the daemon, ozg-hubctl, the systemd unit, the default configuration (conffiles in
-# /etc/ozg-hub), the schemas, the documentation and the adapter SDK (headers and CMake package,
-# cmake/AdapterSdk.cmake). Runtime dependencies come from dpkg-shlibdeps (Debian 12 bookworm).
+# /etc/ozg-hub), the schemas, the Grafana dashboard and alert rules, the documentation and the
+# adapter SDK (headers and CMake package, cmake/AdapterSdk.cmake). Runtime dependencies come from dpkg-shlibdeps (Debian 12 bookworm).
 # deploy/README.md says how to build and install it.
 include(GNUInstallDirs)
 
@@ -21,8 +21,14 @@ install(DIRECTORY DESTINATION /etc/ozg-hub/tls COMPONENT hub)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/schemas/
         DESTINATION ${CMAKE_INSTALL_DATADIR}/ozg-hub/schemas COMPONENT hub
         FILES_MATCHING PATTERN "*.xsd" PATTERN "*.md")
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/operations
+# docs/ as a whole, so that its relative links hold in /usr/share/doc/ozg-hub.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/
         DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT hub FILES_MATCHING PATTERN "*.md")
+# For the monitoring stack: the Grafana dashboard and the Prometheus alert rules.
+install(FILES ${OZGHUB_DEPLOY_DIR}/grafana/ozg-hub-dashboard.json
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/ozg-hub/grafana COMPONENT hub)
+install(FILES ${OZGHUB_DEPLOY_DIR}/prometheus/ozg-hub-alerts.yaml
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/ozg-hub/prometheus COMPONENT hub)
 install(FILES ${PROJECT_SOURCE_DIR}/config/ozg-hub.example.yaml
               ${PROJECT_SOURCE_DIR}/config/routing.demo.yaml
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT hub)

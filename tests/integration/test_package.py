@@ -108,6 +108,10 @@ class DebianPackage(unittest.TestCase):
                      "/usr/share/ozg-hub/schemas/ozg-antrag/ozg-antrag-1.0.xsd",
                      "/usr/share/doc/ozg-hub/operations/install.md",
                      "/usr/share/doc/ozg-hub/operations/upgrade.md",
+                     "/usr/share/doc/ozg-hub/operations/runbook.md",
+                     "/usr/share/doc/ozg-hub/README.md",
+                     "/usr/share/ozg-hub/grafana/ozg-hub-dashboard.json",
+                     "/usr/share/ozg-hub/prometheus/ozg-hub-alerts.yaml",
                      "/usr/share/doc/ozg-hub/examples/ozg-hub.example.yaml",
                      "/usr/include/ozghub/adapter_abi.h", "/usr/include/ozghub/adapter_sdk.hpp",
                      "/usr/lib/cmake/OzgHubAdapterSdk/OzgHubAdapterSdkConfig.cmake"]:

@@ -92,6 +92,21 @@ class Containerfile(unittest.TestCase):
             self.assertRegex(setup, r"(^|\s)" + re.escape(pkg) + r"(\s|$)",
                              f"{pkg} is not in scripts/setup.sh's list")
 
+    def test_build_stage_has_every_library_the_build_needs(self):
+        # setup.sh's -dev packages that the daemon's build (tests and benchmarks off) does not
+        # use; any other -dev package there is needed by the image's build stage too.
+        not_for_the_image = {"libgtest-dev", "libgmock-dev", "libbenchmark-dev",
+                             "libclang-rt-14-dev", "libxerces-c-dev"}
+        with open(SETUP, encoding="utf-8") as f:
+            listed = re.search(r"PACKAGES=\((.*?)\n\)", f.read(), re.S).group(1)
+        listed = " ".join(line.split("#")[0] for line in listed.splitlines())
+        build_runs = " ".join(r for w, r in self.build["instrs"] if w == "RUN").split()
+        for pkg in re.findall(r"\b([\w.+-]+-dev)\b", listed):
+            if pkg not in not_for_the_image:
+                self.assertIn(pkg, build_runs, f"scripts/setup.sh installs {pkg}: add it to "
+                              "the Containerfile's build stage (or to this test's list of "
+                              "packages the image does not need)")
+
     def test_non_root_numeric_user(self):
         users = self.final("USER")
         self.assertTrue(users)

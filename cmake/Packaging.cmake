@@ -1,7 +1,8 @@
 # The Debian package (CPack): `cpack -G DEB` in the build tree makes ozg-hub_<version>_<arch>.deb
 # with the daemon, ozg-hubctl, the systemd unit, the default configuration (conffiles in
 # /etc/ozg-hub), the schemas, the Grafana dashboard and alert rules, the documentation and the
-# adapter SDK (headers and CMake package, cmake/AdapterSdk.cmake). Runtime dependencies come from dpkg-shlibdeps (Debian 12 bookworm).
+# adapter SDK (headers and CMake package, cmake/AdapterSdk.cmake). Runtime dependencies come
+# from dpkg-shlibdeps (Debian 12 bookworm).
 # deploy/README.md says how to build and install it.
 include(GNUInstallDirs)
 

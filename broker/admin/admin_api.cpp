@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "admin/reload_route.hpp"
 #include "admin/ops_api.hpp"
+#include "admin/reload_route.hpp"
 #include "common/log.hpp"
 #include "common/text.hpp"
 

@@ -13,9 +13,9 @@
 #include <unordered_map>
 
 #include "common/log.hpp"
-#include "store/record_codec.hpp"
 #include "crypto/file_kek.hpp"
 #include "store/audit_trail.hpp"
+#include "store/record_codec.hpp"
 
 namespace ozghub::store {
 namespace {

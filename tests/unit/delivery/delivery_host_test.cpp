@@ -230,8 +230,8 @@ TEST_F(DeliveryHostTest, AStalledAdapterDoesNotHoldUpTheOthers) {
   ASSERT_TRUE(slow_->wait_entered(1));
   ASSERT_TRUE(eventually([&] { return fast_->delivered == 20; }));
   EXPECT_EQ(slow_->read(&Scripted::entered), 1);  // its one thread is stuck; the rest waits
-  EXPECT_EQ(host_->backlog("slow"), 19u);  // waiting, besides the one being attempted
-  EXPECT_EQ(count(false), 20u);            // the slow channel's deliveries are still owed
+  EXPECT_EQ(host_->backlog("slow"), 19u);         // waiting, besides the one being attempted
+  EXPECT_EQ(count(false), 20u);                   // the slow channel's deliveries are still owed
   slow_->release();
   ASSERT_TRUE(eventually([&] { return slow_->delivered == 20; }));
   ASSERT_TRUE(eventually([&] { return count(false) == 0; }));

@@ -243,10 +243,9 @@ TEST_F(CaseLifecycle, ARotationDuringARotationStillReachesEveryKey) {
   auto r = store_->sweep(now(), 2);  // stops part way, after the first two keys
   ASSERT_OK(r);
   EXPECT_EQ(r->keys_rewrapped, 2u);
-  keys_->set(keyring({{"k1", std::string(32, '1')},
-                      {"k2", std::string(32, '2')},
-                      {"k3", std::string(32, '3')}},
-                     "k3"));
+  keys_->set(keyring(
+      {{"k1", std::string(32, '1')}, {"k2", std::string(32, '2')}, {"k3", std::string(32, '3')}},
+      "k3"));
   // Rounds go on after the last key of the previous one and start over at the end, so the two
   // keys before the resume point (now under k2) are reached too.
   std::size_t total = 0;

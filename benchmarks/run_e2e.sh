@@ -21,6 +21,7 @@ if [ "$ENCRYPT" = 1 ]; then AREA=150860140140; SERVICE=99085001000000; else AREA
 cat > "$WORK/ozg-hub.yaml" <<YAML
 listen: "127.0.0.1:0"
 amqp: { dev_mode: true }  # plaintext ANONYMOUS: a local benchmark
+admin: { listen: "127.0.0.1:0" }
 data_dir: $WORK/data
 schemas:
   - namespace: "urn:ozg-hub:schema:antrag:1.0"
@@ -40,7 +41,8 @@ YAML
 "$BUILD/broker/ozg-hub" --config "$WORK/ozg-hub.yaml" 2>"$WORK/hub.log" &
 HUB=$!
 for _ in $(seq 1 100); do grep -q amqp.listening "$WORK/hub.log" 2>/dev/null && break; sleep 0.1; done
-PORT=$(grep -o '"address":"127.0.0.1:[0-9]*"' "$WORK/hub.log" | head -1 | grep -o '[0-9]*"$' | tr -d '"')
+PORT=$(grep '"event":"amqp.listening"' "$WORK/hub.log" | grep -o '"address":"127.0.0.1:[0-9]*"' | head -1 |
+  grep -o '[0-9]*"$' | tr -d '"')
 [ -n "$PORT" ] || { echo "hub did not start"; cat "$WORK/hub.log"; exit 1; }
 echo "ozg-hub pid $HUB on port $PORT; $COUNT x ${SIZE} B, window $WINDOW, encrypt=$ENCRYPT"
 /usr/bin/time -f "loadgen: %e s wall, %U s user, %S s sys" \

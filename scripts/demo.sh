@@ -55,9 +55,16 @@ echo
 echo "== What the hub logged (JSON lines, no personal data):"
 grep -E '"(hub.started|case.delivered|application.rejected|case.duplicate)"' "$LOG" | head -20 | sed 's/^/  /'
 echo
-echo "== Delivery metrics from the admin endpoint (http://127.0.0.1:9650/metrics):"
+echo "== Metrics from the admin endpoint (http://127.0.0.1:9650/metrics; deploy/grafana has a dashboard):"
 /usr/bin/python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9650/metrics", timeout=10).read().decode())' \
-  | grep -E '^ozghub_(deliveries_total|dead_letters)' | sed 's/^/  /'
+  | grep -E '^ozghub_(applications_(accepted|rejected)_total|deliveries_total|dead_letters|oldest_undelivered)' \
+  | grep -v ' 0$' | sed 's/^/  /'
+echo
+echo "== The hub at a glance (build/ctl/ozg-hubctl status):"
+./build/ctl/ozg-hubctl status | sed 's/^/  /'
+echo
+echo "== Why Möckern's passport applications go where they go (ozg-hubctl route):"
+./build/ctl/ozg-hubctl route --area 150860140140 --service 99085001000000 | sed 's/^/  /'
 echo
 echo "== Dead letters (build/ctl/ozg-hubctl deadletters list):"
 ./build/ctl/ozg-hubctl deadletters list | sed 's/^/  /'

@@ -9,6 +9,12 @@ namespace {
 
 constexpr std::int64_t kRefillRetryMs = 1000;
 
+std::size_t payload_bytes(const Case& c) {
+  std::size_t n = c.app.xml.size();
+  for (const auto& a : c.app.attachments) n += a.data.size();
+  return n;
+}
+
 }  // namespace
 
 std::int64_t now_ms() {
@@ -17,8 +23,10 @@ std::int64_t now_ms() {
       .count();
 }
 
-Outbox::Outbox(std::size_t max_cached_cases, std::size_t window, Source source)
+Outbox::Outbox(std::size_t max_cached_cases, std::size_t window, Source source,
+               std::size_t max_cached_bytes)
     : max_cached_(max_cached_cases),
+      max_cached_bytes_(max_cached_bytes),
       window_(std::max<std::size_t>(window, 1)),
       source_(std::move(source)) {}
 
@@ -31,20 +39,29 @@ void Outbox::insert(DeliveryTask task) {
   // A copy of a delivery being attempted or already here.
   if (in_flight_.contains(key) || tasks_.contains(key)) return;
   if (task.case_) {
-    if (cached_ >= max_cached_ || task.entry.due_ms > now_ms()) {
+    const std::size_t bytes = payload_bytes(*task.case_);
+    if (cached_ >= max_cached_ || cached_bytes_ + bytes > max_cached_bytes_ ||
+        task.entry.due_ms > now_ms()) {
       task.case_.reset();
     } else {
       ++cached_;
+      cached_bytes_ += bytes;
     }
   }
   tasks_.emplace(std::move(key), std::move(task));
+}
+
+void Outbox::uncache(const DeliveryTask& task) {
+  if (!task.case_) return;
+  --cached_;
+  cached_bytes_ -= payload_bytes(*task.case_);
 }
 
 void Outbox::trim() {
   if (refilling_ || !source_) return;  // the refill's merge trims
   while (tasks_.size() > window_) {
     auto last = std::prev(tasks_.end());
-    if (last->second.case_) --cached_;
+    uncache(last->second);
     tasks_.erase(last);
     complete_ = false;
     cursor_ = std::prev(tasks_.end())->first;
@@ -73,6 +90,7 @@ void Outbox::page_from_store() {
   cursor_.reset();
   tasks_.clear();
   cached_ = 0;
+  cached_bytes_ = 0;
 }
 
 void Outbox::refill(std::unique_lock<std::mutex>& lock) {
@@ -122,7 +140,7 @@ std::optional<DeliveryTask> Outbox::take() {
       auto node = tasks_.extract(tasks_.begin());
       in_flight_.insert(node.key());
       DeliveryTask t = std::move(node.mapped());
-      if (t.case_) --cached_;
+      uncache(t);
       return t;
     }
     std::int64_t wait_ms = -1;

@@ -14,7 +14,8 @@
 // the taker checks a task against the store before attempting it (Store::is_scheduled).
 //
 // A task may carry the case itself (fresh from the committer) to spare the delivery a read from
-// the store; only a bounded number of tasks keep their case.
+// the store; only a bounded number of tasks keep their case, and only up to a bounded size in
+// all (a backlog of cases with 1 MiB attachments must not hold thousands of them in memory).
 //
 // Thread-safe.
 #pragma once
@@ -55,8 +56,11 @@ class Outbox final : public DeliverySink {
       const std::optional<store::ScheduleKey>& after, std::size_t limit)>;
 
   // Without a source everything pushed stays in memory (window unbounded in effect).
+  // Cases kept in memory: at most `max_cached_cases`, and at most `max_cached_bytes` of their
+  // payloads (XML and attachments).
   explicit Outbox(std::size_t max_cached_cases = 4096, std::size_t window = SIZE_MAX,
-                  Source source = {});
+                  Source source = {}, std::size_t max_cached_bytes = kDefaultMaxCachedBytes);
+  static constexpr std::size_t kDefaultMaxCachedBytes = 32u << 20;
 
   // Adds a delivery that is already in the store; it becomes due at entry.due_ms (0 or past:
   // now). Kept in memory only if it falls inside the window.
@@ -75,8 +79,9 @@ class Outbox final : public DeliverySink {
 
  private:
   bool covers(const store::ScheduleKey& key) const;
-  void insert(DeliveryTask task);  // mutex_ held
-  void trim();                     // mutex_ held: back to the window
+  void insert(DeliveryTask task);          // mutex_ held
+  void uncache(const DeliveryTask& task);  // mutex_ held: a task with its case leaves memory
+  void trim();                             // mutex_ held: back to the window
   void refill(std::unique_lock<std::mutex>& lock);
 
   mutable std::mutex mutex_;
@@ -90,8 +95,10 @@ class Outbox final : public DeliverySink {
   bool refilling_ = false;
   std::vector<DeliveryTask> arrived_during_refill_;  // not yet known to be inside the window
   std::int64_t refill_not_before_ms_ = 0;            // after a failed read
-  std::size_t cached_ = 0;
+  std::size_t cached_ = 0;                           // tasks holding their case
+  std::size_t cached_bytes_ = 0;                     // and those cases' payload bytes
   std::size_t max_cached_;
+  std::size_t max_cached_bytes_;
   std::size_t window_;
   Source source_;
   bool stopped_ = false;

@@ -49,6 +49,29 @@ TEST(Outbox, KeepsOnlyABoundedNumberOfCasesInMemory) {
   EXPECT_EQ(with_case, 2);
 }
 
+TEST(Outbox, KeepsOnlyABoundedSizeOfCasesInMemory) {
+  // Room for 100 cases by count, but 2.5 MiB of payload: two 1 MiB cases, then small ones again
+  // once the big ones have left.
+  Outbox o(100, SIZE_MAX, {}, (5u << 20) / 2);
+  const auto with_payload = [](std::string number, std::size_t bytes) {
+    DeliveryTask t = task(std::move(number), 0);
+    auto c = std::make_shared<Case>();
+    c->app.xml.assign(1024, 'x');
+    if (bytes > 1024)
+      c->app.attachments.push_back({"a.pdf", "application/pdf", std::string(bytes - 1024, 'p')});
+    t.case_ = std::move(c);
+    return t;
+  };
+  for (int i = 0; i < 4; ++i) o.push(with_payload("big" + std::to_string(i), 1u << 20));
+  int with_case = 0;
+  for (int i = 0; i < 4; ++i) with_case += o.take()->case_ ? 1 : 0;
+  EXPECT_EQ(with_case, 2);
+  for (int i = 0; i < 3; ++i) o.push(with_payload("small" + std::to_string(i), 1024));
+  with_case = 0;
+  for (int i = 0; i < 3; ++i) with_case += o.take()->case_ ? 1 : 0;
+  EXPECT_EQ(with_case, 3);
+}
+
 // A store's schedule, in memory: what a paging Outbox reads from.
 struct FakeSchedule {
   std::map<store::ScheduleKey, store::OutboxEntry> entries;

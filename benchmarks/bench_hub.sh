@@ -13,7 +13,7 @@ bench_init() {
   PY=/usr/bin/python3
   WORK=$(mktemp -d "$PWD/$BUILD/$1.XXXXXX")
   HUB=""; PEER=""; BENCH_SIGNAL=${2:-TERM}
-  trap 'if declare -F bench_on_exit >/dev/null; then bench_on_exit || true; fi; for p in $HUB $PEER; do kill -$BENCH_SIGNAL $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+  trap 'trap "" INT TERM; if declare -F bench_on_exit >/dev/null; then bench_on_exit || true; fi; for p in $HUB $PEER; do kill -$BENCH_SIGNAL $p 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
 }

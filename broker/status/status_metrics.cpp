@@ -1,29 +1,19 @@
 #include "status/status_metrics.hpp"
 
+#include "common/metric_builders.hpp"
+
 namespace ozghub::status {
 
 StatusMetrics::StatusMetrics(prometheus::Registry& registry, const EventLog& log)
     : log_(log),
-      pending_(prometheus::BuildGauge()
-                   .Name("ozghub_status_events_pending")
-                   .Help("Status events written and not yet accepted by their sender")
-                   .Register(registry)
-                   .Add({})),
-      sent_(prometheus::BuildCounter()
-                .Name("ozghub_status_events_sent_total")
-                .Help("Status events sent on status links, redeliveries included")
-                .Register(registry)
-                .Add({})),
-      expired_(prometheus::BuildCounter()
-                   .Name("ozghub_status_events_expired_total")
-                   .Help("Status events removed by retention before their sender accepted them")
-                   .Register(registry)
-                   .Add({})),
-      links_(prometheus::BuildGauge()
-                 .Name("ozghub_status_links")
-                 .Help("Status links attached")
-                 .Register(registry)
-                 .Add({})) {
+      pending_(single_gauge(registry, "ozghub_status_events_pending",
+                            "Status events written and not yet accepted by their sender")),
+      sent_(single_counter(registry, "ozghub_status_events_sent_total",
+                           "Status events sent on status links, redeliveries included")),
+      expired_(
+          single_counter(registry, "ozghub_status_events_expired_total",
+                         "Status events removed by retention before their sender accepted them")),
+      links_(single_gauge(registry, "ozghub_status_links", "Status links attached")) {
   auto& family = prometheus::BuildCounter()
                      .Name("ozghub_status_events_total")
                      .Help("Status events written, by type")

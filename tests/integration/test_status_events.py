@@ -22,7 +22,8 @@ from proton.reactor import Container
 
 from hubtest import BINARY, MOECKERN, PASSPORT, Hub, example_antrag
 from ozghub_client import Tls, application_message
-from test_amqp_security import amqp_section, make_pki
+import test_amqp_security
+from test_amqp_security import amqp_section
 from test_deadletters import routing_yaml
 
 BURG = "150860015015"  # Landkreis Jerichower Land: one transfer channel, no certificate
@@ -268,17 +269,12 @@ class FailedAndDeadLettered(StatusEventsTest):
         self.assertEqual(by_channel[1], [("failed", 1), ("failed", 2), ("dead_lettered", 3)])
 
 
-PKI = None
-
-
 def setUpModule():
-    global PKI
-    PKI = tempfile.mkdtemp(prefix="ozghub-pki-")
-    make_pki(PKI)
+    test_amqp_security.setUpModule()  # the PKI of the amqps tests (test_amqp_security.PKI)
 
 
 def tearDownModule():
-    shutil.rmtree(PKI, ignore_errors=True)
+    test_amqp_security.tearDownModule()
 
 
 class OnlyOwnAddress(unittest.TestCase):
@@ -286,9 +282,10 @@ class OnlyOwnAddress(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="ozghub-it-")
         key = os.path.join(self.tmp, "status-key.pem")
         make_signing_key(key)
-        self.hub = Hub(self.tmp, amqp=amqp_section(PKI), extra_config=status_config(key)).start()
+        pki = test_amqp_security.PKI
+        self.hub = Hub(self.tmp, amqp=amqp_section(pki), extra_config=status_config(key)).start()
         # PLAIN over mutual TLS: the certificate is portal-a's, the login form-b's.
-        tls = Tls(f"{PKI}/ca.pem", f"{PKI}/portal-a.pem", f"{PKI}/portal-a.key",
+        tls = Tls(f"{pki}/ca.pem", f"{pki}/portal-a.pem", f"{pki}/portal-a.key",
                   hostname="localhost")
         self.form_b = {"tls": tls, "user": "form-b", "password": "s3cret-b"}
 

@@ -1,9 +1,7 @@
 #include "status/status_event.hpp"
 
-#include <openssl/rand.h>
-
 #include <array>
-#include <cstdio>
+#include <random>
 
 #include "common/text.hpp"
 
@@ -68,21 +66,30 @@ std::string to_json(const StatusEvent& e) {
 }
 
 std::string new_event_id() {
+  // Unique, not secret: a per-thread generator seeded from the OS (RAND_bytes per event cost
+  // more than the rest of the event on the commit path).
+  thread_local std::mt19937_64 gen([] {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seq);
+  }());
   std::array<unsigned char, 16> b{};
-  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
-    // The id only has to be unique; the sequence number orders. Never fail an event for it.
-    static thread_local std::uint64_t counter = 0;
-    const std::uint64_t c = ++counter;
-    for (int i = 0; i < 8; ++i)
-      b[static_cast<std::size_t>(i)] ^= static_cast<unsigned char>(c >> (8 * i));
+  const std::uint64_t hi = gen();
+  const std::uint64_t lo = gen();
+  for (int i = 0; i < 8; ++i) {
+    b[static_cast<std::size_t>(i)] = static_cast<unsigned char>(hi >> (8 * i));
+    b[static_cast<std::size_t>(i + 8)] = static_cast<unsigned char>(lo >> (8 * i));
   }
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // variant 10
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[b[i] >> 4];
+    out += kHex[b[i] & 0x0f];
+  }
   return out;
 }
 

@@ -62,6 +62,18 @@ void StatusFeed::stop() {
   }
   cv_.notify_all();
   if (worker_.joinable()) worker_.join();
+  // The event loop has ended (this is its thread): release the Proton objects while the
+  // container that owns them still exists, and let no writer post to a dead work queue.
+  for (auto& [id, l] : links_) {
+    std::lock_guard lock(l.shared->mutex);
+    l.shared->queue = nullptr;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    by_sender_.clear();
+  }
+  by_link_.clear();
+  links_.clear();
   if (Status s = log_.flush_cursors(); !s.is_ok()) {
     log::error("status.cursor_write_failed", {{"error", s.message()}});
   }

@@ -61,7 +61,8 @@ class StatusFeed {
   StatusFeed& operator=(const StatusFeed&) = delete;
 
   void start();
-  // Writes the cursors and ends the worker. After the event loop has stopped.
+  // Ends the worker, releases the links and writes the cursors. On the event loop's thread
+  // after the loop has ended, before the listener (its container) is destroyed.
   void stop();
 
   static bool is_status_address(std::string_view address) {

@@ -103,6 +103,7 @@ class StatusReader(MessagingHandler):
     def on_transport_error(self, event):
         cond = event.transport.condition
         self.error = self.error or (cond.name if cond else "transport error")
+        event.container.stop()  # the hub went away: do not wait for the timeout
 
 
 def read_status(url, sender, want, **kw):
@@ -220,6 +221,23 @@ class SignedEventsInOrder(StatusEventsTest):
         self.assertEqual([b["type"] for b in self.verified(reader.events)][:2],
                          ["accepted", "delivered"])
         self.assertLess(time.time() - started, 10)
+
+    def test_the_hub_stops_cleanly_with_a_status_link_attached(self):
+        import threading
+        self.submit(1)
+        reader = StatusReader(self.hub.url, "portal-test", 100, accept=1, timeout=30)
+        t = threading.Thread(target=lambda: Container(reader).run())
+        t.start()
+        self.wait_for_log("status.link_attached", 1)
+        deadline = time.time() + 10
+        while time.time() < deadline and len(reader.events) < 2:
+            time.sleep(0.05)
+        self.hub.stop()  # exit code 0 and no sanitizer report, or it fails here
+        t.join(40)
+        self.assertFalse(t.is_alive())
+        self.hub.start()
+        again = read_status(self.hub.url, "portal-test", 1)
+        self.assertEqual([b["seq"] for b in self.verified(again.events)][0], 2)
 
     def test_what_was_not_accepted_comes_again_after_reconnect_and_restart(self):
         self.submit(2)

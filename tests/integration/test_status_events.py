@@ -258,11 +258,34 @@ class SignedEventsInOrder(StatusEventsTest):
         later = read_status(self.hub.url, "portal-test", 1)
         self.assertEqual([b["seq"] for b in self.verified(later.events)][0], 7)
 
+    def test_every_accepted_case_has_its_event_after_kill_9(self):
+        cases = self.submit(20, prefix="k")
+        self.hub.kill()
+        self.hub.start()
+        reader = read_status(self.hub.url, "portal-test", 100, timeout=30, idle=3)
+        bodies = self.verified(reader.events)
+        accepted = {b["case_number"] for b in bodies if b["type"] == "accepted"}
+        self.assertEqual(accepted, set(cases.values()))
+        seqs = [b["seq"] for b in bodies]
+        self.assertEqual(seqs, sorted(set(seqs)))
+
     def test_a_sender_reads_only_its_own_events(self):
         self.submit(1, sender="portal-a")
         self.submit(1, sender="portal-b")
         a = read_status(self.hub.url, "portal-a", 3)
         self.assertEqual({b["sender"] for b in self.verified(a.events)}, {"portal-a"})
+
+
+class NotConfigured(unittest.TestCase):
+    def test_status_links_are_refused_without_a_signing_key(self):
+        tmp = tempfile.mkdtemp(prefix="ozghub-it-")
+        hub = Hub(tmp).start()
+        try:
+            reader = read_status(hub.url, "portal-test", 1, timeout=10)
+            self.assertEqual(reader.error, "amqp:not-found")
+        finally:
+            hub.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class FailedAndDeadLettered(StatusEventsTest):

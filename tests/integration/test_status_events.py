@@ -232,6 +232,7 @@ class SignedEventsInOrder(StatusEventsTest):
         deadline = time.time() + 10
         while time.time() < deadline and len(reader.events) < 2:
             time.sleep(0.05)
+        time.sleep(1)  # the reader's disposition of seq 1 reaches the hub before the SIGTERM
         self.hub.stop()  # exit code 0 and no sanitizer report, or it fails here
         t.join(40)
         self.assertFalse(t.is_alive())

@@ -32,6 +32,8 @@
 #include "pipeline/pipeline_metrics.hpp"
 #include "pipeline/routing_state.hpp"
 #include "registry.hpp"
+#include "status/jws_signer.hpp"
+#include "status/status_feed.hpp"
 #include "store/disk_monitor.hpp"
 #include "store/retention_sweeper.hpp"
 #include "store/store.hpp"
@@ -51,7 +53,9 @@ constexpr char kUsage[] =
     "                       print every error and exit (0: valid)\n"
     "  --config-reference   print the reference of every configuration key (Markdown) and exit\n"
     "  --adapter-types      list every adapter type and its configuration keys, and exit (with\n"
-    "                       --config: including the types of the plugins it loads)\n";
+    "                       --config: including the types of the plugins it loads)\n"
+    "  --status-jwks        with --config: print the public key of status_events.signing_key\n"
+    "                       as a JWK Set (for the portals' verifiers) and exit\n";
 
 int fail(const std::string& what) {
   log::error("startup.failed", {{"error", what}});
@@ -73,6 +77,7 @@ struct Loaded {
   delivery::AdapterMap adapters;  // declared before `routing`, which points into it
   std::shared_ptr<const pipeline::RoutingSnapshot> routing;
   std::shared_ptr<const crypto::Keyring> keyring;
+  std::shared_ptr<const status::JwsSigner> status_signer;  // null: no status events
 };
 
 // Everything that can be checked without opening the store or the port.
@@ -118,6 +123,11 @@ Status load_everything(const std::string& config_path, Loaded& l) {
   auto keyring = crypto::Keyring::open(l.config.encryption);
   if (!keyring) return keyring.status();
   l.keyring = *keyring;
+  if (const auto& e = l.config.status_events; e.enabled()) {
+    auto signer = status::JwsSigner::load(e.signing_key, e.key_id);
+    if (!signer) return signer.status();
+    l.status_signer = *signer;
+  }
   if (!l.config.admin.token_file.empty()) {  // mode, owner and strength, as at startup
     if (auto token = admin::load_token(l.config.admin.token_file); !token) return token.status();
   }
@@ -130,6 +140,7 @@ int main(int argc, char** argv) {
   std::string config_path;
   bool check_only = false;
   bool list_types = false;
+  bool status_jwks = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--config-reference") {
@@ -138,6 +149,10 @@ int main(int argc, char** argv) {
     }
     if (a == "--adapter-types") {
       list_types = true;
+      continue;
+    }
+    if (a == "--status-jwks") {
+      status_jwks = true;
       continue;
     }
     if ((a == "--config" || a == "--check-config") && i + 1 < argc) {
@@ -183,6 +198,11 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (status_jwks) {
+    if (!loaded->status_signer) return fail("status_events.signing_key is not configured");
+    std::printf("%s\n", loaded->status_signer->jwks().c_str());
+    return 0;
+  }
   if (check_only) {
     std::printf("%s: configuration, schemas and routing directory are valid\n",
                 config_path.c_str());
@@ -198,7 +218,11 @@ int main(int argc, char** argv) {
   const std::string store_dir = (std::filesystem::path(l.config.data_dir) / "store").string();
   auto keys = std::make_shared<crypto::KeyringState>(std::move(l.keyring));
   auto store =
-      store::Store::open(store_dir, {keys, l.config.retention.payload, l.config.retention.audit});
+      store::Store::open(store_dir, {keys,
+                                     l.config.retention.payload,
+                                     l.config.retention.audit,
+                                     {l.status_signer != nullptr, l.config.status_events.retention,
+                                      l.config.status_events.max_per_sender}});
   if (!store) return fail(store.status().message());
 
   pipeline::RoutingState routing;
@@ -225,7 +249,10 @@ int main(int argc, char** argv) {
   store::RetentionSweeper sweeper(**store, *keys, l.config.retention.sweep_interval,
                                   *metrics_registry);
   ingress::IngressGate gate;
+  status::StatusMetrics status_metrics(*metrics_registry, (*store)->status_events());
+  status::StatusFeed status_feed((*store)->status_events(), l.status_signer, &status_metrics);
   ingress::AmqpListener listener(l.config, intake, gate);
+  listener.set_status_feed(&status_feed);
 
   admin::AdminApi admin_api(metrics_registry, delivery, **store);
   admin::probe_adapters(admin_api.readiness(), false);
@@ -265,6 +292,7 @@ int main(int argc, char** argv) {
   admin::probe_adapters(admin_api.readiness(), true);
   sweeper.start();
   ops_api.start();
+  status_feed.start();
   committer.start();
   intake.start(workers);
   log::info("hub.started",
@@ -304,6 +332,7 @@ int main(int argc, char** argv) {
   intake.stop();
   committer.stop();
   delivery.stop();
+  status_feed.stop();
   disk.stop();
   gauges.stop();
   sweeper.stop();

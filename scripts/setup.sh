@@ -12,6 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev libcrypt-dev libp11-kit-dev softhsm2 opensc
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-aiosmtpd prometheus python3-yaml
+  python3-jwt python3-cryptography  # the status events test verifies the hub's JWS
   rabbitmq-server  # the side-by-side benchmark and the connector tests (scripts/rabbitmq-private.sh)
   dpkg-dev file systemd  # the .deb (cpack, dpkg-shlibdeps) and systemd-analyze for deploy/
   clang-format clang-tidy

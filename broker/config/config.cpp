@@ -529,6 +529,22 @@ void parse_retention(Reader& r, const YAML::Node& n, Config& c) {
   }
 }
 
+void parse_status_events(Reader& r, const YAML::Node& n, StatusEvents& e) {
+  if (!n.IsDefined()) return;
+  r.check_keys(n, "status_events");
+  if (!n.IsMap()) return;
+  r.read(n, "signing_key", e.signing_key, "status_events");
+  e.signing_key = r.path(e.signing_key);
+  require_readable(r, n["signing_key"], "status_events.signing_key", e.signing_key);
+  r.read(n, "key_id", e.key_id, "status_events");
+  r.read_duration(n, "retention", e.retention, "status_events");
+  r.read(n, "max_per_sender", e.max_per_sender, "status_events");
+  if (e.retention.count() <= 0)
+    r.error(n["retention"], "status_events.retention must be more than 0");
+  if (e.max_per_sender < 1)
+    r.error(n["max_per_sender"], "status_events.max_per_sender must be at least 1");
+}
+
 void parse_admin(Reader& r, const YAML::Node& n, Admin& a) {
   if (!n.IsDefined()) return;
   r.check_keys(n, "admin");
@@ -624,6 +640,7 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
   }
   parse_encryption(r, root["encryption"], c);
   parse_retention(r, root["retention"], c);
+  parse_status_events(r, root["status_events"], c.status_events);
   r.read(root, "log_level", c.log_level, "top level");
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
       c.log_level != "error") {

@@ -158,6 +158,16 @@ struct Retention {
   std::chrono::milliseconds sweep_interval{std::chrono::minutes(1)};
 };
 
+// Signed status events for the senders, read from `status/<sender>` (broker/status/). Enabled
+// when a signing key is set.
+struct StatusEvents {
+  std::string signing_key;  // PEM: EC P-256 (ES256) or RSA of at least 3072 bits (PS256)
+  std::string key_id;       // the JWS `kid`; empty: the key's RFC 7638 thumbprint
+  std::chrono::milliseconds retention{std::chrono::hours(24 * 7)};
+  std::uint64_t max_per_sender = 1'000'000;
+  bool enabled() const { return !signing_key.empty(); }
+};
+
 struct Config {
   std::string listen_host = "0.0.0.0";  // the plaintext listener: dev_mode only
   std::uint16_t listen_port = 5672;
@@ -181,6 +191,7 @@ struct Config {
   Storage storage;
   Encryption encryption;
   Retention retention;
+  StatusEvents status_events;
   std::string log_level = "info";
   // json: JSON lines on stderr; journal: journald's native protocol; auto: journal when stderr
   // is connected to the journal ($JOURNAL_STREAM), else json (common/log.hpp).

@@ -89,6 +89,11 @@ constexpr Key kKeys[] = {
 {"retention.payload", kDuration, "7d", kRestart, "A delivered case's data key and payload are deleted this much later (audited)."},
 {"retention.audit", kDuration, "730d", kRestart, "The audit trail and idempotency record are kept this long after the payload's deletion."},
 {"retention.sweep_interval", kDuration, "1m", kRestart, "How often deletions, audit expiries and re-wrapping after a KEK rotation run (more than 0)."},
+{"status_events", kSection, "", kRestart, "Signed status events (accepted, delivered, failed, dead_lettered, deleted) that each sender reads from `status/<sender>` (docs/status-events.md). Enabled by `signing_key`."},
+{"status_events.signing_key", kPath, "", kRestart, "PEM private key the hub signs the events with (JWS): EC P-256 for ES256 or RSA of at least 3072 bits for PS256; mode 0600, owned by the daemon's user, no symbolic link. Unset: no status events. `ozg-hub --status-jwks` prints its public key for the portals."},
+{"status_events.key_id", kString, "", kRestart, "The `kid` in each event's JWS header. Default: the key's RFC 7638 JWK thumbprint."},
+{"status_events.retention", kDuration, "7d", kRestart, "Events a sender has not accepted are removed this much after they were written (accepted ones at the next sweep, `retention.sweep_interval`)."},
+{"status_events.max_per_sender", kInteger, "1000000", kRestart, "Events kept per sender at most; beyond it the oldest are removed, read or not."},
 {"log_level", kString, "info", kReload, "debug, info, warn or error."},
 {"log_format", kString, "auto", kRestart, "auto, json or journal. auto: the journald native protocol when stderr is the journal ($JOURNAL_STREAM), else JSON lines on stderr."},
 };

@@ -35,6 +35,7 @@
 #include "ingress/sender_policy.hpp"
 #include "ingress/tls_server_options.hpp"
 #include "pipeline/outbox.hpp"
+#include "status/status_feed.hpp"
 
 namespace ozghub::ingress {
 namespace {
@@ -192,6 +193,11 @@ class AmqpListener::Handler : public proton::messaging_handler {
   void on_sender_open(proton::sender& s) override {
     auto* conn = find(s.connection());
     if (conn == nullptr) return;
+    if (status_ != nullptr && !s.source().dynamic() &&
+        status::StatusFeed::is_status_address(s.source().address())) {
+      status_->attach(s, s.source().address(), conn->grant ? &conn->grant->name() : nullptr);
+      return;
+    }
     std::string address;
     if (s.source().dynamic()) {
       address = "receipts/" + std::to_string(next_receipt_address_++);
@@ -203,6 +209,10 @@ class AmqpListener::Handler : public proton::messaging_handler {
     conn->receipt_links[address] = {s, {}};
   }
   void on_sender_close(proton::sender& s) override {
+    if (status_ != nullptr && status_->owns(s)) {
+      status_->detach(s);
+      return;
+    }
     if (auto* conn = find(s.connection())) {
       for (auto it = conn->receipt_links.begin(); it != conn->receipt_links.end(); ++it) {
         if (it->second.first == s) {
@@ -213,7 +223,22 @@ class AmqpListener::Handler : public proton::messaging_handler {
     }
   }
   void on_sendable(proton::sender& s) override {
+    if (status_ != nullptr && status_->owns(s)) {
+      status_->on_sendable(s);
+      return;
+    }
     if (auto* conn = find(s.connection())) conn->flush_receipts(s);
+  }
+
+  // The portals' dispositions of status events.
+  void on_tracker_accept(proton::tracker& t) override {
+    if (status_ != nullptr) status_->on_outcome(t, status::StatusFeed::Outcome::kAccepted);
+  }
+  void on_tracker_reject(proton::tracker& t) override {
+    if (status_ != nullptr) status_->on_outcome(t, status::StatusFeed::Outcome::kRejected);
+  }
+  void on_tracker_release(proton::tracker& t) override {
+    if (status_ != nullptr) status_->on_outcome(t, status::StatusFeed::Outcome::kReleased);
   }
 
   // --- messages ---------------------------------------------------------------------------------
@@ -346,6 +371,7 @@ class AmqpListener::Handler : public proton::messaging_handler {
     auto it = connections_.find(c);
     if (it == connections_.end()) return;
     it->second->close();
+    if (status_ != nullptr) status_->forget(c);
     // Pipeline threads may hold the last reference to the Connection; the Proton objects in it
     // must be released here, on the event loop, not by whichever thread drops it.
     it->second->pending.clear();
@@ -433,6 +459,9 @@ class AmqpListener::Handler : public proton::messaging_handler {
   std::atomic<bool> stopping_{false};
   std::uint64_t next_receipt_address_ = 1;
   std::size_t next_link_ = 0;  // where the next credit pass starts (round-robin)
+
+ public:
+  status::StatusFeed* status_ = nullptr;  // set before run()
 };
 
 AmqpListener::AmqpListener(const config::Config& config, pipeline::Intake& intake,
@@ -440,6 +469,8 @@ AmqpListener::AmqpListener(const config::Config& config, pipeline::Intake& intak
     : handler_(std::make_unique<Handler>(config, intake, gate)) {}
 
 AmqpListener::~AmqpListener() = default;
+
+void AmqpListener::set_status_feed(status::StatusFeed* feed) { handler_->status_ = feed; }
 
 Status AmqpListener::run() { return handler_->run(); }
 

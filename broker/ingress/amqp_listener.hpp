@@ -12,6 +12,9 @@
 // Receipts: a client may attach a receiving link (e.g. a dynamic one) and name its address in
 // `reply_to`; after commit the hub sends there a message with correlation_id = the message id
 // and application properties case_number, office_id and status = "accepted".
+//
+// Status events: a receiving link with the source `status/<sender>` is handed to the status
+// feed (status/status_feed.hpp), which checks the login and sends the sender's signed events.
 #pragma once
 
 #include <atomic>
@@ -24,6 +27,10 @@
 #include "ingress/ingress_gate.hpp"
 #include "pipeline/intake.hpp"
 
+namespace ozghub::status {
+class StatusFeed;
+}
+
 namespace ozghub::ingress {
 
 class AmqpListener {
@@ -33,6 +40,9 @@ class AmqpListener {
   ~AmqpListener();
   AmqpListener(const AmqpListener&) = delete;
   AmqpListener& operator=(const AmqpListener&) = delete;
+
+  // Hands `status/<sender>` links to `feed` (which must outlive the listener). Before run().
+  void set_status_feed(status::StatusFeed* feed);
 
   // Listens and runs the event loop on the calling thread until stop(). Startup errors (the
   // address is taken) come back as a Status.

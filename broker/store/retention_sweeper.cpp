@@ -85,6 +85,13 @@ Result<SweepResult> RetentionSweeper::sweep_once() {
                                   {"keys_rewrapped", std::to_string(r->keys_rewrapped)}});
   }
   update_key_gauges();
+  // The senders' status events (status/event_log.hpp); a failure is logged, never fatal.
+  if (auto events = store_.status_events().sweep(wall_ms()); !events) {
+    log::error("status.sweep_failed", {{"error", events.status().message()}});
+  } else if (events->removed > 0) {
+    log::info("status.swept", {{"removed", std::to_string(events->removed)},
+                               {"expired_unread", std::to_string(events->expired_unread)}});
+  }
   return r;
 }
 

@@ -184,6 +184,7 @@ Layout store_layout() {
       {"keys", point_lookup_cf},
       {"audit", rocksdb::ColumnFamilyOptions(options)},
       {"retention", rocksdb::ColumnFamilyOptions(options)},
+      {"status_events", point_lookup_cf},  // the case -> sender lookups of each event
   };
   return l;
 }
@@ -291,6 +292,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, StoreOptions 
   store->keys_ = store->handles_[6];
   store->audit_ = store->handles_[7];
   store->retention_ = store->handles_[8];
+  store->status_cf_ = store->handles_[9];
 
   std::string format;
   s = db->Get(rocksdb::ReadOptions(), store->meta_, kFormatKey, &format);
@@ -323,6 +325,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, StoreOptions 
   if (!gen) return store_damaged(dir, gen.status().message());
   store->case_numbers_ = *gen;
   if (Status r = store->adopt_restored_backup(dir); !r.is_ok()) return r;
+  auto events = status::EventLog::open(*db, store->status_cf_, store->options_.status_events);
+  if (!events) return events.status();
+  store->status_ = std::move(*events);
   return store;
 }
 
@@ -353,6 +358,7 @@ Status Store::commit(std::span<CommitItem> items, std::int64_t now_ms) {
   std::vector<rocksdb::ColumnFamilyHandle*> cfs(items.size(), idempotency_);
   auto statuses = db_->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
 
+  status::EventLog::Ticket events(*status_);
   rocksdb::WriteBatch batch;
   std::unordered_map<std::string_view, const Case*> in_batch;
   std::map<std::string, std::int64_t> new_keys;
@@ -394,6 +400,8 @@ Status Store::commit(std::span<CommitItem> items, std::int64_t now_ms) {
     batch.Put(audit_, audit_key(it.case_->case_number, now_ms, AuditKind::kCommitted),
               audit_committed(*it.case_, prepared, it.channels, now_ms));
     batch.Put(idempotency_, keys[i], idempotency_value(*it.case_));
+    status_->accepted(batch, events, it.case_->app.sender, it.case_->case_number,
+                      it.case_->office_id, it.case_->app.message_id, now_ms);
     if (it.channels.empty()) {
       const std::int64_t due = now_ms + options_.payload_retention.count();
       batch.Put(retention_, retention_key(kPayloadDue, due, it.case_->case_number), "");
@@ -500,7 +508,12 @@ Status Store::finish_channel(const OutboxEntry& e, rocksdb::ColumnFamilyHandle* 
     }
     return false;
   };
+  status::EventLog::Ticket events(*status_);
   rocksdb::WriteBatch batch;
+  if (kind == AuditKind::kDelivered) {
+    status_->channel_event(batch, events, status::EventType::kDelivered, e.case_number, e.channel,
+                           e.adapter, e.attempts, 0, now);
+  }
   if (from == outbox_) batch.Delete(schedule_, schedule_key(e.adapter, e.schedule_key()));
   batch.Delete(from, key);
   batch.Put(audit_, audit_key(e.case_number, now, kind, e.channel), audit_channel(kind, e, now));
@@ -548,7 +561,9 @@ Status Store::delete_case(const std::string& case_number, std::int64_t now_ms, b
   auto g = db_->Get(rocksdb::ReadOptions(), cases_, case_number, &existing);
   if (g.IsNotFound()) return Status::ok();  // deleted by an earlier schedule entry
   if (!g.ok()) return from_rocks(g, "case " + case_number);
+  status::EventLog::Ticket events(*status_);
   rocksdb::WriteBatch batch;
+  status_->deleted(batch, events, case_number, now_ms);
   batch.Delete(cases_, case_number);
   batch.Put(audit_, audit_key(case_number, now_ms, AuditKind::kPayloadDeleted),
             audit_payload_deleted(now_ms));
@@ -718,7 +733,10 @@ Status Store::record_delivered(const OutboxEntry& e) {
 }
 
 Status Store::record_retry(const OutboxEntry& e, std::int64_t was_due_ms) {
+  status::EventLog::Ticket events(*status_);
   rocksdb::WriteBatch batch;
+  status_->channel_event(batch, events, status::EventType::kFailed, e.case_number, e.channel,
+                         e.adapter, e.attempts, e.due_ms, wall_ms());
   batch.Delete(schedule_, schedule_key(e.adapter, {was_due_ms, e.case_number, e.channel}));
   batch.Put(outbox_, outbox_key(e.case_number, e.channel), encode_entry(e));
   batch.Put(schedule_, schedule_key(e.adapter, e.schedule_key()), {});
@@ -726,8 +744,11 @@ Status Store::record_retry(const OutboxEntry& e, std::int64_t was_due_ms) {
 }
 
 Status Store::record_dead_letter(const OutboxEntry& e, std::int64_t was_due_ms) {
+  status::EventLog::Ticket events(*status_);
   rocksdb::WriteBatch batch;
   auto key = outbox_key(e.case_number, e.channel);
+  status_->channel_event(batch, events, status::EventType::kDeadLettered, e.case_number, e.channel,
+                         e.adapter, e.attempts, 0, wall_ms());
   batch.Delete(schedule_, schedule_key(e.adapter, {was_due_ms, e.case_number, e.channel}));
   batch.Delete(outbox_, key);
   batch.Put(deadletters_, key, encode_entry(e));

@@ -11,6 +11,8 @@
 //                their backlog in from here instead of holding it in memory
 //   audit        the audit trail, no personal data (audit_trail.hpp)
 //   retention    kind ('p' payload, 'a' audit) due_ms(u64 BE) case_number -> "" (deletions due)
+//   status_events  the senders' status events (status/event_log.hpp), each written in the batch
+//                of the change it reports
 //   default      meta: the case number generator's state, the store format ("2": sealed
 //                cases and the schedule index)
 //
@@ -47,6 +49,7 @@
 #include "common/application.hpp"
 #include "common/status.hpp"
 #include "crypto/keyring.hpp"
+#include "status/event_log.hpp"
 #include "store/audit_trail.hpp"
 #include "store/case_number.hpp"
 #include "store/case_seal.hpp"
@@ -103,6 +106,7 @@ struct StoreOptions {
   std::shared_ptr<crypto::KeyringState> keys;
   std::chrono::milliseconds payload_retention{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds audit_retention{std::chrono::hours(24 * 730)};
+  status::EventLogOptions status_events{};
 };
 
 // The file checkpoint() adds to a backup beside RocksDB's (which leaves unknown files alone).
@@ -165,6 +169,9 @@ class Store {
   std::map<std::string, std::int64_t> data_keys_per_kek() const;
   // The stored (sealed) record of a case, exactly as in the database (tests).
   Result<std::string> sealed_record(const std::string& case_number) const;
+
+  // The senders' status events, written by this store's batches (status/event_log.hpp).
+  status::EventLog& status_events() const { return *status_; }
 
   // Whether (sender, message_id) was committed already. Safe from any thread.
   bool is_committed(const std::string& sender, const std::string& message_id) const;
@@ -254,6 +261,8 @@ class Store {
   rocksdb::ColumnFamilyHandle* keys_ = nullptr;
   rocksdb::ColumnFamilyHandle* audit_ = nullptr;
   rocksdb::ColumnFamilyHandle* retention_ = nullptr;
+  rocksdb::ColumnFamilyHandle* status_cf_ = nullptr;
+  std::unique_ptr<status::EventLog> status_;
   CaseNumberGenerator case_numbers_;  // committer thread only
   StoreOptions options_;
   std::array<std::mutex, 64> finish_mutexes_;  // finish_channel, striped by case number

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -32,9 +33,9 @@ struct Query {
   std::string leika;
 };
 
-// A /proc/self/status field in KiB (VmRSS, VmHWM), or -1.
-long status_kib(const std::string& field) {
-  std::ifstream in("/proc/self/status");
+// A field in KiB of /proc/self/status (VmRSS, VmHWM) or another such file, or -1.
+long status_kib(const std::string& field, const char* file = "/proc/self/status") {
+  std::ifstream in(file);
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
@@ -149,15 +150,19 @@ int main(int argc, char** argv) {
 
   const long rss_before = status_kib("VmRSS");
   auto t0 = Clock::now();
+  const std::clock_t cpu0 = std::clock();
   auto d = load_or_exit(path);
   const double load_s = seconds_since(t0);
+  const double load_cpu_s = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
   const long rss_after = status_kib("VmRSS");
-  std::printf("load: %.2f s for %zu responsibilities, %zu offices, %zu areas\n", load_s,
-              d->responsibility_count(), d->offices().size(), d->areas().size());
+  std::printf("load: %.2f s (%.2f s CPU) for %zu responsibilities, %zu offices, %zu areas\n",
+              load_s, load_cpu_s, d->responsibility_count(), d->offices().size(),
+              d->areas().size());
   std::printf(
       "memory: VmHWM %.0f MiB (peak of the process so far), VmRSS %.0f MiB, of which "
-      "the directory %.0f MiB\n",
-      mib(status_kib("VmHWM")), mib(rss_after), mib(rss_after - rss_before));
+      "the directory %.0f MiB (%.0f MiB in huge pages)\n",
+      mib(status_kib("VmHWM")), mib(rss_after), mib(rss_after - rss_before),
+      mib(status_kib("AnonHugePages", "/proc/self/smaps_rollup")));
   print_outcomes(*d, queries);
   print_latencies(*d, queries);
 

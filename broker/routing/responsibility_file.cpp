@@ -50,6 +50,10 @@ Status read_responsibility_file(const std::string& path,
   auto handle = [&](std::string_view line) {
     if (line_no == std::numeric_limits<int>::max()) return false;
     ++line_no;
+    if (line.size() > kMaxLine) {
+      on_error(line_no, "line longer than " + std::to_string(kMaxLine) + " bytes");
+      return true;
+    }
     std::array<std::string_view, 4> cols;
     const std::size_t n = split(line, cols);
     if (n == 0 || cols[0].front() == '#') return true;

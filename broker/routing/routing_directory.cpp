@@ -599,6 +599,7 @@ class BulkRuleLoader {
     Status st = read_responsibility_file(
         path, [this](const RuleLine& r) { rule(r); },
         [this](int line, const std::string& what) { error(line, what); });
+    while (pending_begin_ != pending_end_) insert_pending();
     if (!st) errors_.add(yaml_line, "responsibilities_file: " + st.message());
     return !full_;
   }
@@ -643,19 +644,28 @@ class BulkRuleLoader {
     d_.service_lengths_[number] |= static_cast<std::uint16_t>(1u << r.area.size());
     const std::uint64_t key = rule_key(number, digits_value(r.area), r.area.size());
     const auto line = static_cast<std::uint64_t>(r.line);
-    if (!d_.rules_.insert(key, rule_value(line, source_, last_office_index_))) {
-      const std::uint64_t first = *d_.rules_.find(key);
-      const std::uint64_t first_source = (first >> kSourceShift) & 0xFF;
-      const int first_line = d_.responsibility(key, first).line;
-      std::string where = first_source == source_ ? "line "
-                          : first_source == 0     ? d_.yaml_file_ + ":"
-                                                  : d_.rule_files_[first_source - 1] + ":";
-      where += std::to_string(first_line);
-      error(r.line, "service '" + std::string(r.service) + "' in area '" + std::string(r.area) +
-                        "' is already assigned (" + where + ")");
+    // Each insert is a cache miss in a large index: announce it, and insert it some rules
+    // later, so that the misses overlap (in order: the first of two duplicates still wins).
+    if (pending_end_ - pending_begin_ == kPending) insert_pending();
+    d_.rules_.prefetch(key);
+    pending_[pending_end_++ % kPending] = {key, rule_value(line, source_, last_office_index_)};
+  }
+
+  void insert_pending() {
+    const auto [key, value] = pending_[pending_begin_++ % kPending];
+    if (d_.rules_.insert(key, value)) {
+      ++d_.bulk_count_;
       return;
     }
-    ++d_.bulk_count_;
+    const std::uint64_t first = *d_.rules_.find(key);
+    const std::uint64_t first_source = (first >> kSourceShift) & 0xFF;
+    const Responsibility r = d_.responsibility(key, value);
+    std::string where = first_source == source_ ? "line "
+                        : first_source == 0     ? d_.yaml_file_ + ":"
+                                                : d_.rule_files_[first_source - 1] + ":";
+    where += std::to_string(d_.responsibility(key, first).line);
+    error(r.line, "service '" + r.service + "' in area '" + r.area + "' is already assigned (" +
+                      where + ")");
   }
 
   RoutingDirectory& d_;
@@ -666,6 +676,11 @@ class BulkRuleLoader {
   std::string last_office_;
   std::uint64_t last_office_index_ = kNoOffice;
   bool full_ = false;
+  // Rules checked and announced, not yet inserted: (key, value), a ring.
+  static constexpr std::size_t kPending = 16;
+  std::array<std::pair<std::uint64_t, std::uint64_t>, kPending> pending_{};
+  std::size_t pending_begin_ = 0;
+  std::size_t pending_end_ = 0;
 };
 
 // ---- RoutingDirectory -----------------------------------------------------------------------
@@ -862,26 +877,35 @@ OrRejection<RouteMatch> RoutingDirectory::lookup(std::string_view ars,
 
   const std::uint64_t value = digits_value(ars);
   const std::size_t length = ars.size();
-  std::size_t matched_length = 0;
-  std::uint64_t matched_key = 0;
-  auto probe = [&](std::uint64_t number) -> const std::uint64_t* {
-    if (number >= service_lengths_.size()) return nullptr;  // a default-constructed directory
+  // The candidate rules in precedence order: the service's own, then "*"; each from the most
+  // specific area down, and only area lengths some rule of that service has. In a national
+  // directory each probe is a cache miss: all are announced first, so they overlap.
+  std::array<std::uint64_t, 2 * kPrefixLengths.size()> keys;
+  std::array<std::uint8_t, 2 * kPrefixLengths.size()> key_lengths;
+  std::size_t candidates = 0;
+  auto add_candidates = [&](std::uint64_t number) {
+    if (number >= service_lengths_.size()) return;  // a default-constructed directory
     const unsigned lengths = service_lengths_[number];
     for (std::size_t l : kPrefixLengths) {
       if (l > length || (lengths & (1u << l)) == 0) continue;
-      const std::uint64_t key = rule_key(number, value / kPow10[length - l], l);
-      if (const std::uint64_t* r = rules_.find(key)) {
-        matched_length = l;
-        matched_key = key;
-        return r;
-      }
+      keys[candidates] = rule_key(number, value / kPow10[length - l], l);
+      key_lengths[candidates] = static_cast<std::uint8_t>(l);
+      rules_.prefetch(keys[candidates]);
+      ++candidates;
     }
-    return nullptr;
   };
+  if (const std::uint64_t* number = services_.find(leika_code(leika))) add_candidates(*number);
+  add_candidates(0);
 
   const std::uint64_t* rule = nullptr;
-  if (const std::uint64_t* number = services_.find(leika_code(leika))) rule = probe(*number);
-  if (rule == nullptr) rule = probe(0);
+  std::size_t matched_length = 0;
+  std::uint64_t matched_key = 0;
+  for (std::size_t c = 0; c < candidates && rule == nullptr; ++c) {
+    rule = rules_.find(keys[c]);
+    matched_length = key_lengths[c];
+    matched_key = keys[c];
+  }
+  if (rule == nullptr) matched_length = 0;
   // Rules name only known areas, so a rule for the ARS itself proves it known and saves the
   // area probe (a cache miss under load) in the common case.
   if (matched_length != length && !areas_.contains(ars)) {

@@ -50,6 +50,9 @@ adapters:
   transfer:
     type: transfer_dir
     root: $WORK/transfer
+encryption:
+  keks:
+    bench: { type: file, path: $WORK/kek.key, create_if_missing: true }
 YAML
 /usr/bin/time -f "check-config: %e s wall, peak RSS %M KiB" \
   "$BUILD/broker/ozg-hub" --check-config "$WORK/ozg-hub.yaml"

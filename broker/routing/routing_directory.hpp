@@ -71,8 +71,9 @@ struct RouteMatch {
 
 class RoutingDirectory {
  public:
-  // Loads a routing directory YAML file (format: config/routing.demo.yaml). Relative paths in
-  // it (the GV100AD file, certificates) are relative to the file's folder. All errors are
+  // Loads a routing directory YAML file (format: config/routing.demo.yaml) and the bulk
+  // responsibilities files it names. Relative paths in it (the GV100AD file, certificates, bulk
+  // files) are relative to the file's folder. All errors are
   // collected and reported at once, each with file and line. Throws nothing.
   static Result<std::shared_ptr<const RoutingDirectory>> load(const std::string& path);
   // The same for text already read: `path` names it in errors, relative paths resolve against

@@ -96,7 +96,10 @@ void print_route(const json& r, std::FILE* out) {
   const json& rule = r["rule"];
   std::string rule_area = json_text(rule, "area") + ", " + json_text(rule, "area_level");
   if (!json_text(rule, "area_name").empty()) rule_area += " " + json_text(rule, "area_name");
-  std::fprintf(out, "rule      line %s: service %s, area %s\n", number(rule["line"]).c_str(),
+  // A rule from a bulk responsibilities file names its file; one in the directory file does not.
+  std::string at = "line " + number(rule["line"]);
+  if (!json_text(rule, "file").empty()) at = json_text(rule, "file") + ":" + number(rule["line"]);
+  std::fprintf(out, "rule      %s: service %s, area %s\n", at.c_str(),
                json_text(rule, "service").c_str(), rule_area.c_str());
   std::fprintf(out, "reason    %s\n", json_text(r, "reason").c_str());
 }

@@ -40,6 +40,10 @@ fs::path scratch() {
     }
     fs::create_symlink(ozghub::fuzz::source_dir() / "config" / "demo-certs",
                        root / "hub" / "config" / "demo-certs");
+    // A bulk responsibilities file an input can name (`responsibilities_file: rules.tsv`).
+    std::ofstream(root / "hub" / "config" / "rules.tsv")
+        << "# service area office\n99108047050001\t15086\tjerichower-land-fahrerlaubnis\n"
+           "*  150860140140  moeckern-buergeramt\n";
     static const fs::path remove_at_exit = root;
     std::atexit([] {
       std::error_code ec;
@@ -58,7 +62,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                                             "fuzz.yaml", base_dir);
   if (directory) {
     auto match = (*directory)->lookup("150860140140", "99085001000000");
-    (void)match;
+    if (const auto* m = std::get_if<ozghub::routing::RouteMatch>(&match)) {
+      (void)(*directory)->responsibility(m->rule);
+    }
   }
   return 0;
 }

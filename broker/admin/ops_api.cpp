@@ -191,6 +191,7 @@ Response OpsApi::route(const std::string& query) const {
                  {"area_level", x.rule_area_level},
                  {"area_name", x.rule_area_name},
                  {"line", x.rule->line},
+                 {"file", x.rule_file},
                  {"wildcard_service", x.wildcard_service},
                  {"exact_area", x.exact_area}};
   return json_response(200, out);

@@ -47,7 +47,7 @@ constexpr Key kKeys[] = {
 {"schemas[].namespace", kString, "", kRestart, "Target namespace of the application's root element. Required."},
 {"schemas[].xsd", kPath, "", kRestart, "The entry XSD for that namespace. Required."},
 {"routing", kSection, "", kReload, "The routing directory."},
-{"routing.directory", kPath, "", kReload, "The routing directory file (offices, channels, certificates, responsibilities, areas). Required. A reload reads it again; one that fails to load is not applied."},
+{"routing.directory", kPath, "", kReload, "The routing directory file (offices, channels, certificates, responsibilities, areas), with the bulk responsibilities files it names (`responsibilities_file`, for millions of rules; docs/operations/routing.md). Required. A reload reads them again; a directory that fails to load is not applied."},
 {"adapters", kMapping, "", kRestart, "Adapter instances by name, referenced from the offices' channels. Each takes `type`, `concurrency`, `timeout_ms` and its type's keys (`ozg-hub --adapter-types`). At least one is required."},
 {"adapters.*.type", kString, "", kRestart, "The adapter type: transfer_dir, http, smtp, or a plugin's type. Required."},
 {"plugins", kSection, "", kRestart, "Vendors' adapter plugins, loaded at startup."},

@@ -1,8 +1,14 @@
 #include "routing/area_directory.hpp"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <memory>
+#include <new>
+#include <utility>
 #include <vector>
 
 namespace ozghub::routing {
@@ -82,25 +88,91 @@ std::uint64_t mix(std::uint64_t k) {  // MurmurHash3's finaliser
 
 namespace detail {
 
+namespace {
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+}  // namespace
+
+FlatIndex::Slot* FlatIndex::allocate(std::size_t n) {
+  const std::size_t bytes = n * sizeof(Slot);
+  if (bytes < kHugePage) return new Slot[n]();
+  // Map one huge page more than needed and trim, so that the array starts on a huge page.
+  void* raw = ::mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  auto* base = static_cast<char*>(raw);
+  const std::size_t head =
+      (kHugePage - reinterpret_cast<std::uintptr_t>(base) % kHugePage) % kHugePage;
+  if (head > 0) ::munmap(base, head);
+  ::munmap(base + head + bytes, kHugePage - head);
+  // Advice only: without transparent huge pages the index works, just slower.
+  (void)::madvise(base + head, bytes, MADV_HUGEPAGE);
+  return reinterpret_cast<Slot*>(base + head);  // anonymous memory is zero: all slots empty
+}
+
+void FlatIndex::release(Slot* slots, std::size_t n) {
+  if (slots == nullptr) return;
+  if (n * sizeof(Slot) < kHugePage) {
+    delete[] slots;
+  } else {
+    ::munmap(slots, n * sizeof(Slot));
+  }
+}
+
+FlatIndex::FlatIndex(const FlatIndex& other)
+    : slots_(other.capacity_ > 0 ? allocate(other.capacity_) : nullptr),
+      capacity_(other.capacity_),
+      mask_(other.mask_),
+      size_(other.size_) {
+  if (capacity_ > 0) std::memcpy(slots_, other.slots_, capacity_ * sizeof(Slot));
+}
+
+FlatIndex& FlatIndex::operator=(const FlatIndex& other) {
+  if (this != &other) *this = FlatIndex(other);
+  return *this;
+}
+
+FlatIndex::FlatIndex(FlatIndex&& other) noexcept
+    : slots_(std::exchange(other.slots_, nullptr)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      mask_(std::exchange(other.mask_, 0)),
+      size_(std::exchange(other.size_, 0)) {}
+
+FlatIndex& FlatIndex::operator=(FlatIndex&& other) noexcept {
+  if (this != &other) {
+    release(slots_, capacity_);
+    slots_ = std::exchange(other.slots_, nullptr);
+    capacity_ = std::exchange(other.capacity_, 0);
+    mask_ = std::exchange(other.mask_, 0);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+FlatIndex::~FlatIndex() { release(slots_, capacity_); }
+
+std::uint64_t FlatIndex::home(std::uint64_t key) const { return mix(key) & mask_; }
+
 void FlatIndex::reserve(std::size_t n) {
   // At most 3/4 full: probe sequences stay short, and ten million rules fit in 2^24 slots.
   std::size_t capacity = 16;
   while (capacity * 3 / 4 < n) capacity *= 2;
-  if (capacity <= slots_.size()) return;
-  std::vector<Slot> old(capacity);
-  old.swap(slots_);
+  if (capacity <= capacity_) return;
+  Slot* old = std::exchange(slots_, allocate(capacity));
+  const std::size_t old_capacity = std::exchange(capacity_, capacity);
   mask_ = capacity - 1;
-  for (const Slot& s : old) {
+  for (std::size_t k = 0; k < old_capacity; ++k) {
+    const Slot& s = old[k];
     if (s.key == 0) continue;
-    std::size_t i = mix(s.key) & mask_;
+    std::size_t i = home(s.key);
     while (slots_[i].key != 0) i = (i + 1) & mask_;
     slots_[i] = s;
   }
+  release(old, old_capacity);
 }
 
 bool FlatIndex::insert(std::uint64_t key, std::uint64_t value) {
-  if (size_ + 1 > slots_.size() * 3 / 4) reserve((size_ + 1) * 2);
-  std::size_t i = mix(key) & mask_;
+  if (size_ + 1 > capacity_ * 3 / 4) reserve((size_ + 1) * 2);
+  std::size_t i = home(key);
   while (slots_[i].key != 0) {
     if (slots_[i].key == key) return false;
     i = (i + 1) & mask_;
@@ -110,9 +182,13 @@ bool FlatIndex::insert(std::uint64_t key, std::uint64_t value) {
   return true;
 }
 
+void FlatIndex::prefetch(std::uint64_t key) const {
+  if (capacity_ > 0) __builtin_prefetch(&slots_[home(key)]);
+}
+
 const std::uint64_t* FlatIndex::find(std::uint64_t key) const {
-  if (slots_.empty()) return nullptr;
-  for (std::size_t i = mix(key) & mask_;; i = (i + 1) & mask_) {
+  if (capacity_ == 0) return nullptr;
+  for (std::size_t i = home(key);; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
     if (s.key == key) return &s.value;
     if (s.key == 0) return nullptr;

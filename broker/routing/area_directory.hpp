@@ -26,16 +26,34 @@ namespace detail {
 // AreaDirectory and RoutingDirectory, both on the lookup path.
 class FlatIndex {
  public:
+  FlatIndex() = default;
+  FlatIndex(const FlatIndex& other);
+  FlatIndex& operator=(const FlatIndex& other);
+  FlatIndex(FlatIndex&& other) noexcept;
+  FlatIndex& operator=(FlatIndex&& other) noexcept;
+  ~FlatIndex();
+
   void reserve(std::size_t n);
   bool insert(std::uint64_t key, std::uint64_t value);  // false when `key` is present
   const std::uint64_t* find(std::uint64_t key) const;
+  // Starts loading the slot `key` hashes to into the cache: a lookup that probes several keys
+  // announces them all first, so that their cache misses overlap instead of adding up.
+  void prefetch(std::uint64_t key) const;
 
  private:
   struct Slot {
     std::uint64_t key = 0;  // 0 = empty
     std::uint64_t value = 0;
   };
-  std::vector<Slot> slots_;
+  // A large array (a national directory's is 256 MiB) lives in its own mapping with
+  // transparent huge pages: in 4 KiB pages nearly every probe would also miss the TLB, which
+  // costs more than the cache miss itself, above all in a virtual machine.
+  static Slot* allocate(std::size_t n);
+  static void release(Slot* slots, std::size_t n);
+  std::uint64_t home(std::uint64_t key) const;
+
+  Slot* slots_ = nullptr;
+  std::size_t capacity_ = 0;
   std::uint64_t mask_ = 0;
   std::size_t size_ = 0;
 };

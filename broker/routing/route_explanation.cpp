@@ -47,16 +47,20 @@ RouteExplanation explain(const RoutingDirectory& directory, std::string_view ars
   const RouteMatch& m = std::get<RouteMatch>(result);
   x.area_name = std::string(directory.areas().name(ars));
   x.office = m.office;
-  x.rule = m.rule;
-  x.wildcard_service = m.rule->service == "*";
-  x.exact_area = m.rule->area.size() == ars.size();
-  x.rule_area_level = std::string(area_level(m.rule->area.size()));
-  x.rule_area_name = std::string(directory.areas().name(m.rule->area));
+  x.rule = directory.responsibility(m.rule);
+  x.rule_file = directory.rule_file(m.rule);
+  const Responsibility& rule = *x.rule;
+  x.wildcard_service = rule.service == "*";
+  x.exact_area = rule.area.size() == ars.size();
+  x.rule_area_level = std::string(area_level(rule.area.size()));
+  x.rule_area_name = std::string(directory.areas().name(rule.area));
 
   // lookup() tries the service's own rules before the "*" rules, and within each the most
   // specific area first; what matched therefore says which candidates did not exist.
-  const std::string where = describe_area(x.rule_area_level, m.rule->area, x.rule_area_name);
-  const std::string line = " (line " + std::to_string(m.rule->line) + ")";
+  const std::string where = describe_area(x.rule_area_level, rule.area, x.rule_area_name);
+  const std::string line = x.rule_file.empty()
+                               ? " (line " + std::to_string(rule.line) + ")"
+                               : " (" + x.rule_file + ":" + std::to_string(rule.line) + ")";
   if (!x.wildcard_service) {
     x.reason = x.exact_area
                    ? "the rule for service " + x.service + " in " + where + " itself" + line

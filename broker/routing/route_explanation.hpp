@@ -24,7 +24,8 @@ struct RouteExplanation {
   std::string area_name;
   // Set when routed:
   const Office* office = nullptr;
-  const Responsibility* rule = nullptr;
+  std::optional<Responsibility> rule;  // with its line
+  std::string rule_file;          // the bulk file declaring the rule; empty for the directory file
   bool wildcard_service = false;  // the rule is a "*" rule
   bool exact_area = false;        // the rule names the ARS itself, not a prefix of it
   std::string rule_area_level;    // area_level() of the rule's area

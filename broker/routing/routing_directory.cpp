@@ -9,7 +9,10 @@
 #include <initializer_list>
 #include <limits>
 #include <sstream>
+#include <tuple>
 #include <unordered_set>
+
+#include "routing/responsibility_file.hpp"
 
 namespace ozghub::routing {
 
@@ -19,7 +22,12 @@ constexpr std::size_t kLeikaDigits = 14;
 // Rule key layout: service number (20 bits) | area prefix value (40 bits) | prefix length (4).
 constexpr int kServiceShift = 44;
 constexpr std::uint64_t kMaxServices = (std::uint64_t{1} << (64 - kServiceShift)) - 1;
-constexpr std::uint32_t kNoOffice = std::numeric_limits<std::uint32_t>::max();
+// Rule value layout: index or line (32 bits) | source (8) | office (24).
+constexpr int kSourceShift = 24;
+constexpr std::uint64_t kOfficeMask = (std::uint64_t{1} << kSourceShift) - 1;
+constexpr std::uint64_t kNoOffice = kOfficeMask;  // more offices than this do not load
+constexpr std::size_t kMaxRuleFiles = 255;
+constexpr std::uint64_t kAreaMask = (std::uint64_t{1} << (kServiceShift - 4)) - 1;
 constexpr std::array<std::size_t, 5> kPrefixLengths = {12, 9, 5, 3, 2};  // most specific first
 constexpr std::array<std::uint64_t, 13> kPow10 = {
     1ULL,           10ULL,           100ULL,          1000ULL,      10000ULL,
@@ -48,6 +56,17 @@ std::uint64_t leika_code(std::string_view s) { return digits_value(s) + 1; }
 std::uint64_t rule_key(std::uint64_t service_number, std::uint64_t prefix_value,
                        std::size_t prefix_length) {
   return (service_number << kServiceShift) | (prefix_value << 4) | prefix_length;
+}
+
+std::uint64_t rule_value(std::uint64_t index_or_line, std::uint64_t source, std::uint64_t office) {
+  return (index_or_line << 32) | (source << kSourceShift) | office;
+}
+
+// `value` as exactly `digits` decimal digits (leading zeros kept).
+std::string zero_padded(std::uint64_t value, std::size_t digits) {
+  std::string s(digits, '0');
+  for (std::size_t i = digits; i-- > 0; value /= 10) s[i] = static_cast<char>('0' + value % 10);
+  return s;
 }
 
 bool is_valid_office_id(std::string_view id) {
@@ -82,6 +101,13 @@ class Errors {
   explicit Errors(std::string file) : file_(std::move(file)) {}
   const std::string& file() const { return file_; }
 
+  // An error in another file (a bulk responsibilities file), reported after the errors in the
+  // directory file and those of files with a lower `order`.
+  void add_in(const std::string& file, int order, int line, const std::string& what) {
+    if (++count_ > kMaxKept) return;
+    errors_.push_back({order, line, file + ":" + std::to_string(line) + ": " + what});
+  }
+
   // `kind` and `index` name the item in build(); load() names it by its line.
   void add(int line, std::string_view kind, std::size_t index, const std::string& what) {
     // A wrong file of millions of rules must not produce a message of millions of lines.
@@ -94,7 +120,7 @@ class Errors {
       msg = std::string(kind) + " #" + std::to_string(index + 1);
     }
     msg += ": " + what;
-    errors_.emplace_back(line, std::move(msg));
+    errors_.push_back({0, line, std::move(msg)});
   }
   void add(int line, const std::string& what) { add(line, "", 0, what); }
 
@@ -102,10 +128,11 @@ class Errors {
   bool has_lines() const { return !file_.empty(); }
 
   Status status() {
-    std::stable_sort(errors_.begin(), errors_.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(errors_.begin(), errors_.end(), [](const Error& a, const Error& b) {
+      return std::tie(a.order, a.line) < std::tie(b.order, b.line);
+    });
     std::string msg = std::to_string(count_) + " routing directory error(s):";
-    for (const auto& [line, e] : errors_) msg += "\n  " + e;
+    for (const Error& e : errors_) msg += "\n  " + e.text;
     if (count_ > errors_.size()) {
       msg += "\n  ... and " + std::to_string(count_ - errors_.size()) + " more";
     }
@@ -113,10 +140,15 @@ class Errors {
   }
 
  private:
+  struct Error {
+    int order = 0;  // 0: the directory file; n: the nth bulk file
+    int line = 0;
+    std::string text;
+  };
   static constexpr std::size_t kMaxKept = 200;
   std::string file_;
   std::size_t count_ = 0;
-  std::vector<std::pair<int, std::string>> errors_;
+  std::vector<Error> errors_;
 };
 
 // Which fields of an item the YAML reader already reported, so validation does not repeat it.
@@ -366,6 +398,11 @@ struct Parsed {
   std::vector<OfficeOrigin> office_origins;
   std::vector<Responsibility> rules;
   std::vector<RuleOrigin> rule_origins;
+  struct RuleFile {
+    std::string path;  // resolved
+    int line = 0;      // where the YAML names it
+  };
+  std::vector<RuleFile> rule_files;
 };
 
 std::string indent(const std::string& s) {
@@ -515,9 +552,170 @@ void parse_rules(YamlReader& y, const Entry* e, Parsed& p) {
   }
 }
 
+// `responsibilities_file`: one path, or a list of them.
+void parse_rule_files(YamlReader& y, const Entry* e, Parsed& p) {
+  if (e == nullptr) return;
+  auto add = [&](const YAML::Node& n, int line) {
+    if (!n.IsScalar()) {
+      y.error(line, "'responsibilities_file' must be a path or a list of paths");
+    } else if (n.Scalar().empty()) {
+      y.error(line, "'responsibilities_file' names an empty path");
+    } else if (p.rule_files.size() == kMaxRuleFiles) {
+      y.error(line, "more than " + std::to_string(kMaxRuleFiles) + " responsibilities files");
+    } else {
+      p.rule_files.push_back({y.path(n.Scalar()), line});
+    }
+  };
+  if (e->value.IsSequence()) {
+    for (const auto& item : e->value) add(item, line_or(line_of(item), e->line()));
+  } else {
+    add(e->value, e->line());
+  }
+}
+
 }  // namespace
 
+// ---- Bulk responsibilities files ----------------------------------------------------------
+
+// Reads the bulk files into a directory whose YAML rules are indexed already. Checks each line
+// as Validator checks a YAML rule, but builds no string per line: ten million of them load in
+// seconds.
+class BulkRuleLoader {
+ public:
+  BulkRuleLoader(RoutingDirectory& d, Errors& errors, bool areas_known)
+      : d_(d), errors_(errors), areas_known_(areas_known) {}
+
+  // Returns false when the service key has no room for another LeiKa key.
+  bool load(const std::string& path, int yaml_line) {
+    d_.rule_files_.push_back(path);
+    source_ = d_.rule_files_.size();
+    path_ = &d_.rule_files_.back();
+    last_office_.clear();
+    last_office_index_ = kNoOffice;
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(path, ec);
+    // About 45 bytes a line: reserving up front saves growing (and copying) the index.
+    if (!ec) d_.rules_.reserve(d_.responsibility_count() + bytes / 40);
+    Status st = read_responsibility_file(
+        path, [this](const RuleLine& r) { rule(r); },
+        [this](int line, const std::string& what) { error(line, what); });
+    while (pending_begin_ != pending_end_) insert_pending();
+    if (!st) errors_.add(yaml_line, "responsibilities_file: " + st.message());
+    return !full_;
+  }
+
+ private:
+  void error(int line, const std::string& what) {
+    errors_.add_in(*path_, static_cast<int>(source_), line, what);
+  }
+
+  void rule(const RuleLine& r) {
+    bool ok = true;
+    std::uint64_t number = 0;
+    if (r.service != "*") {
+      if (!is_leika(r.service)) {
+        error(r.line,
+              "service '" + std::string(r.service) + "' is neither a 14-digit LeiKa key nor \"*\"");
+        ok = false;
+      } else if (number = d_.service_number(leika_code(r.service)); number == 0) {
+        full_ = true;
+        ok = false;
+      }
+    }
+    if (!is_valid_ars_shape(r.area)) {
+      error(r.line,
+            "area '" + std::string(r.area) + "' is not an ARS: expected 2, 3, 5, 9 or 12 digits");
+      ok = false;
+    } else if (areas_known_ && !d_.areas_.contains(r.area)) {
+      error(r.line, "area '" + std::string(r.area) + "' is not in the area directory");
+      ok = false;
+    }
+    // Files are usually grouped by office: most lines repeat the previous line's.
+    if (r.office != last_office_) {
+      auto it = d_.office_index_.find(r.office);
+      last_office_index_ = it == d_.office_index_.end() ? kNoOffice : it->second;
+      last_office_.assign(r.office);
+    }
+    if (last_office_index_ == kNoOffice) {
+      error(r.line, "office '" + std::string(r.office) + "' is not declared under 'offices'");
+      ok = false;
+    }
+    if (!ok) return;
+    d_.service_lengths_[number] |= static_cast<std::uint16_t>(1u << r.area.size());
+    const std::uint64_t key = rule_key(number, digits_value(r.area), r.area.size());
+    const auto line = static_cast<std::uint64_t>(r.line);
+    // Each insert is a cache miss in a large index: announce it, and insert it some rules
+    // later, so that the misses overlap (in order: the first of two duplicates still wins).
+    if (pending_end_ - pending_begin_ == kPending) insert_pending();
+    d_.rules_.prefetch(key);
+    pending_[pending_end_++ % kPending] = {key, rule_value(line, source_, last_office_index_)};
+  }
+
+  void insert_pending() {
+    const auto [key, value] = pending_[pending_begin_++ % kPending];
+    if (d_.rules_.insert(key, value)) {
+      ++d_.bulk_count_;
+      return;
+    }
+    const std::uint64_t first = *d_.rules_.find(key);
+    const std::uint64_t first_source = (first >> kSourceShift) & 0xFF;
+    const Responsibility r = d_.responsibility(key, value);
+    std::string where = first_source == source_ ? "line "
+                        : first_source == 0     ? d_.yaml_file_ + ":"
+                                                : d_.rule_files_[first_source - 1] + ":";
+    where += std::to_string(d_.responsibility(key, first).line);
+    error(r.line, "service '" + r.service + "' in area '" + r.area + "' is already assigned (" +
+                      where + ")");
+  }
+
+  RoutingDirectory& d_;
+  Errors& errors_;
+  bool areas_known_;
+  std::uint64_t source_ = 0;
+  const std::string* path_ = nullptr;
+  std::string last_office_;
+  std::uint64_t last_office_index_ = kNoOffice;
+  bool full_ = false;
+  // Rules checked and announced, not yet inserted: (key, value), a ring.
+  static constexpr std::size_t kPending = 16;
+  std::array<std::pair<std::uint64_t, std::uint64_t>, kPending> pending_{};
+  std::size_t pending_begin_ = 0;
+  std::size_t pending_end_ = 0;
+};
+
 // ---- RoutingDirectory -----------------------------------------------------------------------
+
+std::uint64_t RoutingDirectory::service_number(std::uint64_t code) {
+  if (const std::uint64_t* n = services_.find(code)) return *n;
+  const std::uint64_t number = service_lengths_.size();
+  if (number > kMaxServices) return 0;
+  (void)services_.insert(code, number);
+  service_lengths_.push_back(0);
+  service_codes_.push_back(code);
+  return number;
+}
+
+Responsibility RoutingDirectory::responsibility(const RuleRef& ref) const {
+  return responsibility(ref.key_, ref.value_);
+}
+
+Responsibility RoutingDirectory::responsibility(std::uint64_t key, std::uint64_t value) const {
+  const std::uint64_t source = (value >> kSourceShift) & 0xFF;
+  if (source == 0) return responsibilities_.at(value >> 32);
+  Responsibility r;
+  const std::uint64_t number = key >> kServiceShift;
+  r.service = number == 0 ? "*" : zero_padded(service_codes_.at(number) - 1, kLeikaDigits);
+  r.area = zero_padded((key >> 4) & kAreaMask, key & 0xF);
+  r.office_id = offices_.at(value & kOfficeMask).id;
+  r.line = static_cast<int>(value >> 32);
+  return r;
+}
+
+const std::string& RoutingDirectory::rule_file(const RuleRef& ref) const {
+  static const std::string kNone;
+  const std::uint64_t source = (ref.value_ >> kSourceShift) & 0xFF;
+  return source == 0 ? kNone : rule_files_.at(source - 1);
+}
 
 std::shared_ptr<RoutingDirectory> RoutingDirectory::assemble(
     AreaDirectory areas, std::vector<Office> offices, std::vector<Responsibility> rules,
@@ -532,6 +730,7 @@ std::shared_ptr<RoutingDirectory> RoutingDirectory::assemble(
   }
 
   d->service_lengths_.assign(1, 0);  // number 0: "*"
+  d->service_codes_.assign(1, 0);
   std::size_t indexed = 0;
   for (bool u : usable) indexed += u ? 1 : 0;
   d->rules_.reserve(indexed);
@@ -546,19 +745,12 @@ std::shared_ptr<RoutingDirectory> RoutingDirectory::assemble(
     }
     std::uint64_t number = 0;
     if (r.service != "*") {
-      const std::uint64_t code = leika_code(r.service);
-      if (const std::uint64_t* n = d->services_.find(code)) {
-        number = *n;
-      } else {
-        number = d->service_lengths_.size();
-        if (number > kMaxServices) return nullptr;
-        (void)d->services_.insert(code, number);
-        d->service_lengths_.push_back(0);
-      }
+      number = d->service_number(leika_code(r.service));
+      if (number == 0) return nullptr;
     }
     d->service_lengths_[number] |= static_cast<std::uint16_t>(1u << r.area.size());
     const std::uint64_t key = rule_key(number, digits_value(r.area), r.area.size());
-    if (!d->rules_.insert(key, (std::uint64_t{i} << 32) | office)) {
+    if (!d->rules_.insert(key, rule_value(i, 0, office))) {
       duplicates.emplace_back(i, *d->rules_.find(key) >> 32);
     }
   }
@@ -567,7 +759,10 @@ std::shared_ptr<RoutingDirectory> RoutingDirectory::assemble(
 
 Result<std::shared_ptr<const RoutingDirectory>> RoutingDirectory::build(
     AreaDirectory areas, std::vector<Office> offices, std::vector<Responsibility> rules) {
-  if (rules.size() >= kNoOffice) return Status::invalid_argument("too many responsibilities");
+  if (rules.size() >= std::numeric_limits<std::uint32_t>::max()) {
+    return Status::invalid_argument("too many responsibilities");
+  }
+  if (offices.size() >= kNoOffice) return Status::invalid_argument("too many offices");
   Errors errors("");
   Validator v{errors};
   std::unordered_map<std::string_view, std::size_t> ids;
@@ -622,15 +817,22 @@ Result<std::shared_ptr<const RoutingDirectory>> RoutingDirectory::parse(
 
     Parsed p;
     std::vector<Entry> storage;
-    auto top = y.fields(root, "the top level", {"areas", "offices", "responsibilities"}, storage);
+    auto top = y.fields(root, "the top level",
+                        {"areas", "offices", "responsibilities", "responsibilities_file"}, storage);
     const char* required[] = {"areas", "offices", "responsibilities"};
     for (std::size_t k = 0; k < 3; ++k) {
+      // Either list of rules will do: the YAML one, the bulk file(s), or both.
+      if (k == 2 && top[3] != nullptr) continue;
       if (top[k] == nullptr) y.error(1, std::string("missing '") + required[k] + "'");
     }
     parse_areas(y, top[0], p);
     parse_offices(y, top[1], p);
     parse_rules(y, top[2], p);
-    if (p.rules.size() >= kNoOffice) return Status::invalid_argument(path + ": too many rules");
+    parse_rule_files(y, top[3], p);
+    if (p.rules.size() >= std::numeric_limits<std::uint32_t>::max()) {
+      return Status::invalid_argument(path + ": too many rules");
+    }
+    if (p.offices.size() >= kNoOffice) return Status::invalid_argument(path + ": too many offices");
 
     Validator v{errors};
     std::unordered_map<std::string_view, std::size_t> ids;
@@ -645,6 +847,14 @@ Result<std::shared_ptr<const RoutingDirectory>> RoutingDirectory::parse(
                                       " distinct services");
     }
     for (auto [i, j] : duplicates) v.duplicate(d->responsibilities_, i, j);
+    d->yaml_file_ = path;
+    BulkRuleLoader bulk(*d, errors, p.areas_known);
+    for (const auto& f : p.rule_files) {
+      if (!bulk.load(f.path, f.line)) {
+        return Status::invalid_argument(path + ": more than " + std::to_string(kMaxServices) +
+                                        " distinct services");
+      }
+    }
     if (!errors.empty()) return errors.status();
     return std::shared_ptr<const RoutingDirectory>(std::move(d));
   } catch (const std::exception& e) {
@@ -667,23 +877,35 @@ OrRejection<RouteMatch> RoutingDirectory::lookup(std::string_view ars,
 
   const std::uint64_t value = digits_value(ars);
   const std::size_t length = ars.size();
-  std::size_t matched_length = 0;
-  auto probe = [&](std::uint64_t number) -> const std::uint64_t* {
-    if (number >= service_lengths_.size()) return nullptr;  // a default-constructed directory
+  // The candidate rules in precedence order: the service's own, then "*"; each from the most
+  // specific area down, and only area lengths some rule of that service has. In a national
+  // directory each probe is a cache miss: all are announced first, so they overlap.
+  std::array<std::uint64_t, 2 * kPrefixLengths.size()> keys;
+  std::array<std::uint8_t, 2 * kPrefixLengths.size()> key_lengths;
+  std::size_t candidates = 0;
+  auto add_candidates = [&](std::uint64_t number) {
+    if (number >= service_lengths_.size()) return;  // a default-constructed directory
     const unsigned lengths = service_lengths_[number];
     for (std::size_t l : kPrefixLengths) {
       if (l > length || (lengths & (1u << l)) == 0) continue;
-      if (const std::uint64_t* r = rules_.find(rule_key(number, value / kPow10[length - l], l))) {
-        matched_length = l;
-        return r;
-      }
+      keys[candidates] = rule_key(number, value / kPow10[length - l], l);
+      key_lengths[candidates] = static_cast<std::uint8_t>(l);
+      rules_.prefetch(keys[candidates]);
+      ++candidates;
     }
-    return nullptr;
   };
+  if (const std::uint64_t* number = services_.find(leika_code(leika))) add_candidates(*number);
+  add_candidates(0);
 
   const std::uint64_t* rule = nullptr;
-  if (const std::uint64_t* number = services_.find(leika_code(leika))) rule = probe(*number);
-  if (rule == nullptr) rule = probe(0);
+  std::size_t matched_length = 0;
+  std::uint64_t matched_key = 0;
+  for (std::size_t c = 0; c < candidates && rule == nullptr; ++c) {
+    rule = rules_.find(keys[c]);
+    matched_length = key_lengths[c];
+    matched_key = keys[c];
+  }
+  if (rule == nullptr) matched_length = 0;
   // Rules name only known areas, so a rule for the ARS itself proves it known and saves the
   // area probe (a cache miss under load) in the common case.
   if (matched_length != length && !areas_.contains(ars)) {
@@ -696,7 +918,11 @@ OrRejection<RouteMatch> RoutingDirectory::lookup(std::string_view ars,
     if (auto name = areas_.name(ars); !name.empty()) desc += " (" + std::string(name) + ")";
     return Rejection{Condition::kNoResponsibleOffice, std::move(desc)};
   }
-  return RouteMatch{&offices_[*rule & 0xFFFFFFFF], &responsibilities_[*rule >> 32]};
+  RouteMatch m;
+  m.office = &offices_[*rule & kOfficeMask];
+  m.rule.key_ = matched_key;
+  m.rule.value_ = *rule;
+  return m;
 }
 
 const Office* RoutingDirectory::office(std::string_view id) const {

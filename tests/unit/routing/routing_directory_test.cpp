@@ -132,10 +132,12 @@ TEST(RoutingPrecedence, MatchNamesTheRuleAndItsLine) {
   auto r = (*loaded)->lookup(kMoeckern, kPassport);
   ASSERT_TRUE(std::holds_alternative<RouteMatch>(r));
   const RouteMatch& m = std::get<RouteMatch>(r);
-  EXPECT_EQ(m.rule->service, "*");
-  EXPECT_EQ(m.rule->area, kMoeckern);
-  EXPECT_EQ(m.rule->office_id, "moeckern");
-  EXPECT_EQ(m.rule->line, 15);
+  const Responsibility rule = (*loaded)->responsibility(m.rule);
+  EXPECT_EQ(rule.service, "*");
+  EXPECT_EQ(rule.area, kMoeckern);
+  EXPECT_EQ(rule.office_id, "moeckern");
+  EXPECT_EQ(rule.line, 15);
+  EXPECT_EQ((*loaded)->rule_file(m.rule), "");
   EXPECT_EQ(m.office, (*loaded)->office("moeckern"));
   EXPECT_EQ((*loaded)->office("nobody"), nullptr);
   EXPECT_EQ((*loaded)->responsibility_count(), 9u);

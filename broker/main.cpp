@@ -197,8 +197,9 @@ int main(int argc, char** argv) {
   if (ec) return fail("cannot create data_dir " + l.config.data_dir + ": " + ec.message());
   const std::string store_dir = (std::filesystem::path(l.config.data_dir) / "store").string();
   auto keys = std::make_shared<crypto::KeyringState>(std::move(l.keyring));
-  auto store =
-      store::Store::open(store_dir, {keys, l.config.retention.payload, l.config.retention.audit});
+  auto store = store::Store::open(
+      store_dir,
+      {keys, l.config.retention.payload, l.config.retention.audit, l.config.case_number_instance});
   if (!store) return fail(store.status().message());
 
   pipeline::RoutingState routing;

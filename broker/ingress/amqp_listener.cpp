@@ -409,8 +409,6 @@ class AmqpListener::Handler : public proton::messaging_handler {
   pipeline::Intake& intake_;
   const IngressGate& gate_;
   SenderPolicy policy_;
-  // Outgoing connections to brokers' queues, on this container (before it: they outlive it).
-  std::vector<std::unique_ptr<BrokerConnector>> connectors_;
   proton::container container_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   bool ticking_ = false;
@@ -421,6 +419,9 @@ class AmqpListener::Handler : public proton::messaging_handler {
   std::atomic<bool> stopping_{false};
   std::uint64_t next_receipt_address_ = 1;
   std::size_t next_link_ = 0;  // where the next credit pass starts (round-robin)
+  // Outgoing connections to brokers' queues, on this container. Declared last: destroyed first,
+  // while the container (whose connections they referenced) still exists.
+  std::vector<std::unique_ptr<BrokerConnector>> connectors_;
 };
 
 AmqpListener::AmqpListener(const config::Config& config, pipeline::Intake& intake,

@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -58,8 +59,12 @@ case_numbers: {{ instance: {i + 1} }}
             hubs.append(hubtest.Hub(workdir, extra_config=config,
                                     extra_adapters="    sync: filesystem\n"
                                                    "    idempotency: application"))
-        for h in hubs:
-            h.start()
+        # Started together, so the second hub does not join a drain already under way.
+        starters = [threading.Thread(target=h.start) for h in hubs]
+        for t in starters:
+            t.start()
+        for t in starters:
+            t.join()
         started = None
         deadline = time.time() + 600
         while time.time() < deadline:

@@ -227,6 +227,7 @@ int main(int argc, char** argv) {
                                   *metrics_registry);
   ingress::IngressGate gate;
   ingress::AmqpListener listener(l.config, intake, gate);
+  listener.attach_metrics(*metrics_registry);
 
   admin::AdminApi admin_api(metrics_registry, delivery, **store);
   admin::probe_adapters(admin_api.readiness(), false);

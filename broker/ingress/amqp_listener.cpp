@@ -91,6 +91,13 @@ class AmqpListener::Handler : public proton::messaging_handler {
     return listen_error_.empty() ? Status::ok() : Status::io_error(listen_error_);
   }
 
+  void attach_metrics(prometheus::Registry& registry) {
+    for (std::size_t i = 0; i < connectors_.size(); ++i) {
+      connectors_[i]->set_metrics(
+          ConnectorMetrics::for_connector(registry, config_.connectors[i].name));
+    }
+  }
+
   void stop() {
     stopping_ = true;
     for (auto& c : connectors_) c->stop();
@@ -433,5 +440,9 @@ AmqpListener::~AmqpListener() = default;
 Status AmqpListener::run() { return handler_->run(); }
 
 void AmqpListener::stop() { handler_->stop(); }
+
+void AmqpListener::attach_metrics(prometheus::Registry& registry) {
+  handler_->attach_metrics(registry);
+}
 
 }  // namespace ozghub::ingress

@@ -24,6 +24,10 @@
 #include "ingress/ingress_gate.hpp"
 #include "pipeline/intake.hpp"
 
+namespace prometheus {
+class Registry;
+}
+
 namespace ozghub::ingress {
 
 class AmqpListener {
@@ -39,6 +43,8 @@ class AmqpListener {
   Status run();
   // Thread-safe; run() returns soon after.
   void stop();
+  // Before run(): the broker connectors' metrics (connector_metrics.hpp) go into `registry`.
+  void attach_metrics(prometheus::Registry& registry);
 
  private:
   class Handler;

@@ -35,14 +35,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::int64_t kTickMs = 100;
+constexpr std::chrono::seconds kFailedPause{1};
 
 // The deliveries of one connection to the broker, and where their verdicts go. A new one for
 // every connection: verdicts for deliveries of a connection that is gone are dropped (the broker
 // redelivers those).
 class Session : public pipeline::Origin, public std::enable_shared_from_this<Session> {
  public:
+  // `on_settled(failed)` runs on the event loop after each batch of verdicts; `failed`: one
+  // of them was an internal error, settled for redelivery.
   Session(proton::work_queue& queue, std::atomic<std::int64_t>& in_pipeline,
-          std::function<void()> on_settled)
+          std::function<void(bool)> on_settled)
       : in_pipeline_(in_pipeline), on_settled_(std::move(on_settled)), work_queue_(&queue) {}
 
   // Pipeline threads: only hands the verdicts to the event loop.
@@ -63,6 +66,7 @@ class Session : public pipeline::Origin, public std::enable_shared_from_this<Ses
   }
 
   void apply(const std::vector<std::pair<std::uint64_t, pipeline::Verdict>>& verdicts) {
+    bool failed = false;
     for (const auto& [id, v] : verdicts) {
       auto it = pending.find(id);
       if (it == pending.end()) continue;
@@ -74,13 +78,14 @@ class Session : public pipeline::Origin, public std::enable_shared_from_this<Ses
         } else if (v.rejection.condition == Condition::kInternalError) {
           // Not the message's fault (e.g. the KEK was unreachable): the broker keeps it.
           settle_failed(d);
+          failed = true;
         } else {
           settle_rejected(d, v.rejection);
         }
       }
       pending.erase(it);
     }
-    on_settled_();
+    on_settled_(failed);
   }
 
   std::uint64_t next_id = 1;
@@ -88,7 +93,7 @@ class Session : public pipeline::Origin, public std::enable_shared_from_this<Ses
 
  private:
   std::atomic<std::int64_t>& in_pipeline_;
-  std::function<void()> on_settled_;
+  std::function<void(bool)> on_settled_;
   std::mutex mutex_;
   proton::work_queue* work_queue_;
 };
@@ -130,6 +135,8 @@ class BrokerConnector::Handler : public proton::messaging_handler {
     return Status::ok();
   }
 
+  void set_metrics(const ConnectorMetrics& metrics) { metrics_ = metrics; }
+
   void start(proton::container& container) {
     container_ = &container;
     container.schedule(proton::duration(0), [this] { tick(); });
@@ -150,6 +157,7 @@ class BrokerConnector::Handler : public proton::messaging_handler {
     receiver_ = r;
     attempts_ = 0;
     log::info("connector.connected", {{"connector", entry_.name}, {"url", entry_.url}});
+    if (metrics_.connected != nullptr) metrics_.connected->Set(1);
     replenish(false);
   }
 
@@ -163,7 +171,9 @@ class BrokerConnector::Handler : public proton::messaging_handler {
     session_.reset();
     receiver_ = proton::receiver();
     connection_ = proton::connection();
+    if (metrics_.connected != nullptr) metrics_.connected->Set(0);
     if (stopping_) return;
+    if (metrics_.disconnects != nullptr) metrics_.disconnects->Increment();
     ++attempts_;
     const auto base =
         std::min<std::int64_t>(entry_.reconnect_max.count(), entry_.reconnect_initial.count()
@@ -212,15 +222,20 @@ class BrokerConnector::Handler : public proton::messaging_handler {
 
   void connect() {
     connection_ = container_->connect(entry_.url, options_);
-    session_ = std::make_shared<Session>(connection_.work_queue(), in_pipeline_,
-                                         [this] { replenish(false); });
+    session_ =
+        std::make_shared<Session>(connection_.work_queue(), in_pipeline_, [this](bool failed) {
+          // The broker redelivers at once what the hub could
+          // not take: pause instead of spinning on it.
+          if (failed) hold_until_ = Clock::now() + kFailedPause;
+          replenish(false);
+        });
   }
 
   // Tops the link's credit up to the window while the pipeline has room (the budget the
   // listener's links share), in chunks of a quarter window. `wake`: called outside the
   // connection's own events (the timer), so its work queue is poked to write the flow frame.
   void replenish(bool wake) {
-    if (!receiver_ || !session_ || gate_.paused()) return;
+    if (!receiver_ || !session_ || gate_.paused() || Clock::now() < hold_until_) return;
     const std::int64_t room = static_cast<std::int64_t>(max_inflight_) - in_pipeline_.load();
     const std::int64_t have =
         receiver_.credit() + static_cast<std::int64_t>(session_->pending.size());
@@ -249,6 +264,7 @@ class BrokerConnector::Handler : public proton::messaging_handler {
   std::atomic<std::int64_t>& in_pipeline_;
   std::atomic<bool> stopping_{false};
   proton::connection_options options_;
+  ConnectorMetrics metrics_;
   proton::container* container_ = nullptr;
   // Event loop only from here on.
   proton::connection connection_;
@@ -256,6 +272,7 @@ class BrokerConnector::Handler : public proton::messaging_handler {
   std::shared_ptr<Session> session_;
   int attempts_ = 0;
   Clock::time_point next_attempt_{};
+  Clock::time_point hold_until_{};  // no credit before (after an internal error)
   std::string last_condition_;
   std::mt19937 random_;
 };
@@ -266,6 +283,10 @@ BrokerConnector::BrokerConnector(const config::ConnectorEntry& entry, const conf
     : handler_(std::make_unique<Handler>(entry, limits, intake, gate, in_pipeline)) {}
 
 BrokerConnector::~BrokerConnector() = default;
+
+void BrokerConnector::set_metrics(const ConnectorMetrics& metrics) {
+  handler_->set_metrics(metrics);
+}
 
 Status BrokerConnector::prepare() { return handler_->prepare(); }
 

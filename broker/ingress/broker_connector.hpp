@@ -14,7 +14,8 @@
 //   4. The verdict comes back through the connection's work queue and settles the broker's
 //      delivery only then: accepted after the synced commit, rejected with the `ozg:` condition
 //      and description, or modified (delivery-failed, so the broker redelivers) for an internal
-//      error that is not the message's fault.
+//      error that is not the message's fault; then no new credit for a second, so a hub that
+//      cannot take anything does not spin on the broker's immediate redeliveries.
 //   5. When the broker goes away, deliveries not yet settled are the broker's to redeliver (to
 //      this hub or another); verdicts arriving for them later are dropped. The tick reconnects
 //      after reconnect_initial_ms, doubling up to reconnect_max_ms, with +/- 20 % jitter.
@@ -35,6 +36,7 @@
 
 #include "common/status.hpp"
 #include "config/config.hpp"
+#include "ingress/connector_metrics.hpp"
 #include "ingress/ingress_gate.hpp"
 #include "pipeline/intake.hpp"
 
@@ -55,6 +57,8 @@ class BrokerConnector {
   BrokerConnector(const BrokerConnector&) = delete;
   BrokerConnector& operator=(const BrokerConnector&) = delete;
 
+  // Before start(): where the connector's state is counted (connector_metrics.hpp).
+  void set_metrics(const ConnectorMetrics& metrics);
   Status prepare();
   // Schedules the first connection attempt on `container`'s event loop.
   void start(proton::container& container);

@@ -187,11 +187,16 @@ class ScaleOutTest(unittest.TestCase):
         self.assertEqual([m.id for m in dead], ["bad-1"])
 
         # The broker goes away and comes back on the same port: the hub reconnects by itself.
+        self.assertEqual(hub.metric("ozghub_connector_connected", connector="rabbit"), 1)
         self.broker.ctl("stop_app")
         hub.wait_for_event("connector.disconnected")
+        self.assertEqual(hub.metric("ozghub_connector_connected", connector="rabbit"), 0)
         self.broker.ctl("start_app")
         self.wait_until("a second connector.connected",
                         lambda: len(hub.events("connector.connected")) >= 2, 40)
+        self.assertEqual(hub.metric("ozghub_connector_connected", connector="rabbit"), 1)
+        self.assertGreaterEqual(
+            hub.metric("ozghub_connector_disconnects_total", connector="rabbit"), 1)
         rabbitmq.publish(self.broker.url, TARGET, [rabbitmq.application("good-2")])
         self.wait_until("good-2", lambda: "good-2" in delivered(self.transfer)[0], 30)
         self.assertEqual(delivered(self.transfer)[0]["good-1"][0][8], "3")

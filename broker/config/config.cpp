@@ -488,9 +488,11 @@ void parse_connector(Reader& r, const YAML::Node& e, ConnectorEntry& c) {
   }
   require_readable(r, e["ca"], "connectors[].ca", c.ca);
   require_readable(r, e["password_file"], "connectors[].password_file", c.password_file);
-  if (c.reconnect_initial.count() < 1 || c.reconnect_max < c.reconnect_initial) {
+  if (c.reconnect_initial.count() < 1 || c.reconnect_max < c.reconnect_initial ||
+      c.reconnect_max > std::chrono::hours(1)) {
     r.error(e, "connectors[] '" + c.name +
-                   "': reconnect_initial_ms must be at least 1 and at most reconnect_max_ms");
+                   "': reconnect_initial_ms must be at least 1 and at most reconnect_max_ms, "
+                   "which is at most 3600000 (an hour)");
   }
 }
 

@@ -100,7 +100,7 @@ constexpr Key kKeys[] = {
 {"connectors[].certificate", kPath, "", kRestart, "amqps: PEM client certificate (and chain) of the hub, for SASL EXTERNAL or mutual TLS."},
 {"connectors[].key", kPath, "", kRestart, "amqps: PEM private key of `certificate`, unencrypted, readable only by the hub."},
 {"connectors[].reconnect_initial_ms", kInteger, "500", kRestart, "Wait before the first reconnect after the broker went away, in milliseconds; doubles per failed attempt."},
-{"connectors[].reconnect_max_ms", kInteger, "30000", kRestart, "Longest wait between reconnects, in milliseconds."},
+{"connectors[].reconnect_max_ms", kInteger, "30000", kRestart, "Longest wait between reconnects, in milliseconds (at most an hour)."},
 {"case_numbers", kSection, "", kRestart, "Case numbers (Vorgangsnummern)."},
 {"case_numbers.instance", kInteger, "", kRestart, "0-9: the digit this hub puts after the date of every case number (then an 11-digit sequence), so hubs that consume one queue and deliver to one transfer directory never issue the same number. Give each such hub its own. Unset: a 12-digit sequence (one hub)."},
 {"log_level", kString, "info", kReload, "debug, info, warn or error."},

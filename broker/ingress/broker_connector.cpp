@@ -175,9 +175,10 @@ class BrokerConnector::Handler : public proton::messaging_handler {
     if (stopping_) return;
     if (metrics_.disconnects != nullptr) metrics_.disconnects->Increment();
     ++attempts_;
-    const auto base =
-        std::min<std::int64_t>(entry_.reconnect_max.count(), entry_.reconnect_initial.count()
-                                                                 << std::min(attempts_ - 1, 20));
+    // reconnect_initial_ms doubled per failed attempt, at most reconnect_max_ms.
+    std::int64_t base = entry_.reconnect_initial.count();
+    for (int i = 1; i < attempts_ && base < entry_.reconnect_max.count(); ++i) base *= 2;
+    base = std::min<std::int64_t>(base, entry_.reconnect_max.count());
     std::uniform_real_distribution<double> jitter(0.8, 1.2);
     const auto wait = std::chrono::milliseconds(
         static_cast<std::int64_t>(static_cast<double>(base) * jitter(random_)));

@@ -7,8 +7,9 @@
   redelivers those messages to the other hub, which commits them as new cases), the other one
   with an outside kill -9 at an arbitrary moment; both restart on their volumes. Every message
   arrives exactly once: one case folder per message id, no temporary folder left.
-- A message the hub rejects is settled rejected at the broker (it is dead-lettered, not
-  redelivered); a broker restart makes the connector reconnect and go on.
+- A hub with connectors only (listening on no port): a message it rejects is settled rejected
+  at the broker (it is dead-lettered, not redelivered); a broker restart makes the connector
+  reconnect and go on.
 """
 
 import collections
@@ -42,13 +43,14 @@ case_numbers: {{ instance: {instance} }}
 """
 
 
-def make_hub(root, name, broker, instance, transfer):
+def make_hub(root, name, broker, instance, transfer, amqp=hubtest.DEV_MODE):
+    """amqp="": no listener at all, the hub only consumes from the broker."""
     workdir = os.path.join(root, name)
     os.makedirs(workdir)
     # Both hubs deliver into one transfer directory.
     os.symlink(transfer, os.path.join(workdir, "transfer"))
     return hubtest.Hub(workdir, extra_config=hub_config(broker, instance),
-                       extra_adapters="    idempotency: application")
+                       extra_adapters="    idempotency: application", amqp=amqp)
 
 
 def delivered(transfer):
@@ -175,9 +177,11 @@ class ScaleOutTest(unittest.TestCase):
                               "--apply-to", "queues")
         self.assertEqual(out.returncode, 0, out.stderr)
         rabbitmq.publish(self.broker.url, "/queue/rejected", [])  # declares the queue
-        hub = make_hub(self.tmp, "solo", self.broker, 3, self.transfer)
+        # Connectors only: no amqp.tls, no dev_mode, so the hub listens on no AMQP port.
+        hub = make_hub(self.tmp, "solo", self.broker, 3, self.transfer, amqp="")
         self.hubs.append(hub)
         hub.start()
+        self.assertEqual(hub.events("amqp.listening"), [])
         hub.wait_for_event("connector.connected")
         bad = rabbitmq.application("bad-1")
         bad.properties = dict(bad.properties, area_id="12x")  # not an ARS

@@ -9,6 +9,10 @@
 //
 // While the ingress gate is closed (low disk) no new credit is granted at all.
 //
+// Connectors (`connectors:`, broker_connector.hpp) run on the same container and event loop:
+// outgoing connections to queues on external brokers, whose links share the credit budget.
+// With connectors only (no amqp.tls, no dev_mode) nothing listens.
+//
 // Receipts: a client may attach a receiving link (e.g. a dynamic one) and name its address in
 // `reply_to`; after commit the hub sends there a message with correlation_id = the message id
 // and application properties case_number, office_id and status = "accepted".

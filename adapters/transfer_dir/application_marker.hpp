@@ -33,8 +33,8 @@
 namespace ozghub::adapters {
 
 enum class ApplicationClaim {
-  kOwned,             // this case owns the application (newly claimed or claimed before)
-  kNewlyOwned,        // as kOwned, and the claim was made now: make the markers folder durable
+  kOwned,             // this case claimed the application before (a retry)
+  kNewlyOwned,        // this case claimed it now
   kDeliveredByOther,  // another case owns it and is (or was) delivered: write nothing
   kPendingByOther,    // another case owns it and is being written: retry later
 };
@@ -46,7 +46,8 @@ std::string application_marker_name(std::string_view sender, std::string_view me
 inline constexpr char kApplicationMarkers[] = ".applications";
 
 // Claims `marker` (application_marker_name) for `case_number` in `markers_fd` (the office's
-// markers folder), judging another owner's state by `office_fd`. On failure: the errno and the
+// markers folder), judging another owner's state by `office_fd`. The caller makes the markers
+// folder durable before the case folder when it owns the claim. On failure: the errno and the
 // operation that failed.
 struct ClaimError {
   const char* operation;

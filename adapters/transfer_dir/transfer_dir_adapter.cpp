@@ -561,8 +561,7 @@ std::optional<delivery::DeliveryResult> TransferDirAdapter::claim(int office_fd,
     return retry({e->operation, e->err});
   }
   switch (claimed) {
-    case ApplicationClaim::kOwned:
-      return std::nullopt;
+    case ApplicationClaim::kOwned:  // a retry: its earlier sync may have failed
     case ApplicationClaim::kNewlyOwned: {
       // The claim must be on disk before the folder it guards can be.
       const std::string markers_dir = office_dir + "/" + kApplicationMarkers;

@@ -222,7 +222,8 @@ int main(int argc, char** argv) {
                                      l.config.retention.payload,
                                      l.config.retention.audit,
                                      {l.status_signer != nullptr, l.config.status_events.retention,
-                                      l.config.status_events.max_per_sender}});
+                                      l.config.status_events.max_per_sender},
+                                     l.config.case_number_instance});
   if (!store) return fail(store.status().message());
 
   pipeline::RoutingState routing;
@@ -253,6 +254,7 @@ int main(int argc, char** argv) {
   status::StatusFeed status_feed((*store)->status_events(), l.status_signer, &status_metrics);
   ingress::AmqpListener listener(l.config, intake, gate);
   listener.set_status_feed(&status_feed);
+  listener.attach_metrics(*metrics_registry);
 
   admin::AdminApi admin_api(metrics_registry, delivery, **store);
   admin::probe_adapters(admin_api.readiness(), false);

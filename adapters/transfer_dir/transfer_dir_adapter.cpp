@@ -19,6 +19,7 @@
 
 #include "common/fault_point.hpp"
 #include "common/text.hpp"
+#include "transfer_dir/application_marker.hpp"
 
 namespace ozghub::adapters {
 
@@ -401,8 +402,9 @@ bool is_safe_office_id(std::string_view s) {
 
 }  // namespace
 
-TransferDirAdapter::TransferDirAdapter(std::filesystem::path root, SyncMode mode)
-    : root_(std::move(root)), mode_(mode) {
+TransferDirAdapter::TransferDirAdapter(std::filesystem::path root, SyncMode mode,
+                                       bool by_application)
+    : root_(std::move(root)), mode_(mode), by_application_(by_application) {
   // A failure here surfaces as a clear error on the first delivery; the daemon need not stop.
   std::error_code ec;
   std::filesystem::create_directories(root_, ec);
@@ -439,14 +441,24 @@ delivery::AdapterType TransferDirAdapter::type() {
        0,
        0,
        "file: fsync every file and folder (any file system); filesystem: shared syncfs(2)"},
+      {"idempotency",
+       ParamSpec::Kind::kChoice,
+       ParamSpec::Scope::kInstance,
+       false,
+       "case",
+       {"case", "application"},
+       0,
+       0,
+       "case: one folder per case number; application: also one per (sender, message id), "
+       "for hubs sharing this root behind one broker queue (docs/operations/scale-out.md)"},
   };
   t.create = [](const delivery::Params& p) -> Result<std::unique_ptr<delivery::Adapter>> {
     if (p.get("root").empty()) {
       return Status::invalid_argument("transfer_dir needs 'root' (the transfer root folder)");
     }
     auto mode = p.get("sync") == "filesystem" ? SyncMode::kFileSystem : SyncMode::kPerFile;
-    return std::unique_ptr<delivery::Adapter>(
-        std::make_unique<TransferDirAdapter>(p.get("root"), mode));
+    return std::unique_ptr<delivery::Adapter>(std::make_unique<TransferDirAdapter>(
+        p.get("root"), mode, p.get("idempotency") == "application"));
   };
   return t;
 }
@@ -528,6 +540,45 @@ GroupSync& TransferDirAdapter::group_sync(const std::string& dir, GroupSync::Kin
   return *slot;
 }
 
+std::optional<delivery::DeliveryResult> TransferDirAdapter::claim(int office_fd,
+                                                                  const std::string& office_dir,
+                                                                  const Case& c) {
+  UniqueFd markers_fd = open_dir_at(office_fd, kApplicationMarkers, O_NOFOLLOW);
+  if (!markers_fd.valid()) {
+    if (errno != ENOENT) return retry({"open application markers folder", errno});
+    if (::mkdirat(office_fd, kApplicationMarkers, kDirMode) == 0) {
+      if (auto e = fsync_dir(office_fd, "fsync office folder")) return retry(*e);
+    } else if (errno != EEXIST) {
+      return retry({"create application markers folder", errno});
+    }
+    markers_fd = open_dir_at(office_fd, kApplicationMarkers, O_NOFOLLOW);
+    if (!markers_fd.valid()) return retry({"open application markers folder", errno});
+  }
+  ApplicationClaim claimed = ApplicationClaim::kOwned;
+  if (auto e = claim_application(office_fd, markers_fd.get(),
+                                 application_marker_name(c.app.sender, c.app.message_id),
+                                 c.case_number, kTempPrefix, claimed)) {
+    return retry({e->operation, e->err});
+  }
+  switch (claimed) {
+    case ApplicationClaim::kOwned:  // a retry: its earlier sync may have failed
+    case ApplicationClaim::kNewlyOwned: {
+      // The claim must be on disk before the folder it guards can be.
+      const std::string markers_dir = office_dir + "/" + kApplicationMarkers;
+      if (Status s = group_sync(markers_dir, GroupSync::Kind::kDirectory).sync(); !s.is_ok()) {
+        return DeliveryResult::retry_later("transfer_dir: application markers " + s.message());
+      }
+      return std::nullopt;
+    }
+    case ApplicationClaim::kDeliveredByOther:
+      return DeliveryResult::delivered();
+    case ApplicationClaim::kPendingByOther:
+      return DeliveryResult::retry_later(
+          "transfer_dir: the same application is being written under another case number");
+  }
+  return std::nullopt;
+}
+
 delivery::DeliveryResult TransferDirAdapter::deliver_case(
     const delivery::DeliveryRequest& request) {
   const Case& c = request.case_;
@@ -581,6 +632,9 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
   // crash's leftovers. EWOULDBLOCK: such an attempt is deleting it right now.
   if (::flock(temp_fd.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
     return retry({"lock temporary folder", errno});
+  }
+  if (by_application_) {
+    if (auto stop = claim(office_fd.get(), std::string(root) + "/" + office_id, c)) return *stop;
   }
 
   const bool encrypted = recipient != nullptr;

@@ -25,6 +25,10 @@
 //   that file system. Needs enough delivery threads in flight to batch.
 // In both modes the office folder is fsynced once for all renames made into it meanwhile.
 //
+// Idempotent by application too (`idempotency: application`, for hubs that share the transfer
+// directory behind one broker queue): a case whose application (sender, message id) another
+// case has claimed in the office folder is not written again (application_marker.hpp).
+//
 // Thread-safe: deliver() may run concurrently, also for the same case (one attempt wins the
 // rename, the other reports delivered or retry_later).
 #pragma once
@@ -33,6 +37,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,7 +55,9 @@ class TransferDirAdapter final : public delivery::Adapter {
   static delivery::AdapterType type();
 
   // `root` is created if missing. A channel parameter `root` overrides it per office.
-  explicit TransferDirAdapter(std::filesystem::path root, SyncMode mode = SyncMode::kPerFile);
+  // `by_application`: also idempotent by (sender, message id), see above.
+  explicit TransferDirAdapter(std::filesystem::path root, SyncMode mode = SyncMode::kPerFile,
+                              bool by_application = false);
 
   Result<std::shared_ptr<const delivery::ChannelBinding>> bind(
       const delivery::ChannelContext& channel) override;
@@ -68,12 +75,16 @@ class TransferDirAdapter final : public delivery::Adapter {
 
  private:
   delivery::DeliveryResult deliver_case(const delivery::DeliveryRequest& request);
+  // Claims the case's application in the office folder; a result means: stop with it.
+  std::optional<delivery::DeliveryResult> claim(int office_fd, const std::string& office_dir,
+                                                const Case& c);
   // The GroupSync for the file system holding `root` (kFileSystem mode), or for one office
   // folder (its renames are made durable together).
   GroupSync& group_sync(const std::string& dir, GroupSync::Kind kind);
 
   std::filesystem::path root_;
   SyncMode mode_;
+  bool by_application_;
   std::mutex group_syncs_mutex_;
   std::map<std::pair<std::string, GroupSync::Kind>, std::unique_ptr<GroupSync>> group_syncs_;
 };

@@ -435,13 +435,105 @@ void parse_senders(Reader& r, const YAML::Node& n, Config& c) {
   }
 }
 
+// connectors: queues on external brokers (ingress/broker_connector.hpp).
+void parse_connector(Reader& r, const YAML::Node& e, ConnectorEntry& c) {
+  r.check_keys(e, "connectors[]");
+  if (!e.IsMap()) return;
+  c.origin = r.origin(e);
+  const std::string where = "connectors[]";
+  r.read(e, "name", c.name, where);
+  r.read(e, "url", c.url, where);
+  r.read(e, "source", c.source, where);
+  r.read(e, "credit_window", c.credit_window, where);
+  r.read(e, "user", c.user, where);
+  r.read(e, "password_file", c.password_file, where);
+  r.read(e, "ca", c.ca, where);
+  r.read(e, "certificate", c.certificate, where);
+  r.read(e, "key", c.key, where);
+  r.read_ms(e, "reconnect_initial_ms", c.reconnect_initial, where);
+  r.read_ms(e, "reconnect_max_ms", c.reconnect_max, where);
+  c.password_file = r.path(c.password_file);
+  c.ca = r.path(c.ca);
+  c.certificate = r.path(c.certificate);
+  c.key = r.path(c.key);
+  if (c.name.empty()) r.error(e, "connectors[] needs a 'name'");
+  if (c.source.empty()) r.error(e, "connectors[] '" + c.name + "' needs a 'source' address");
+  const bool tls = c.url.starts_with("amqps://");
+  const std::string rest =
+      c.url.substr(c.url.find("://") == std::string::npos ? 0 : c.url.find("://") + 3);
+  const auto colon = rest.rfind(':');
+  if (!(tls || c.url.starts_with("amqp://")) || colon == std::string::npos || colon == 0 ||
+      colon + 1 == rest.size() || rest.find('/') != std::string::npos) {
+    r.error(e["url"].IsDefined() ? e["url"] : e,
+            "connectors[] '" + c.name + "': url must be amqp://HOST:PORT or amqps://HOST:PORT");
+  }
+  if (!c.user.empty() && !tls) {
+    r.error(e["user"], "connectors[] '" + c.name + "': user (SASL PLAIN) needs an amqps url");
+  }
+  if (!c.user.empty() && c.password_file.empty()) {
+    r.error(e, "connectors[] '" + c.name + "': user needs password_file");
+  }
+  if (tls && c.ca.empty()) {
+    r.error(e, "connectors[] '" + c.name + "': an amqps url needs 'ca' to verify the broker");
+  }
+  if (!tls && !(c.ca.empty() && c.certificate.empty() && c.key.empty())) {
+    r.error(e, "connectors[] '" + c.name + "': ca, certificate and key need an amqps url");
+  }
+  if (c.certificate.empty() != c.key.empty()) {
+    r.error(e, "connectors[] '" + c.name + "': certificate and key go together");
+  } else if (!c.certificate.empty()) {
+    if (std::string err = crypto::check_server_key(c.certificate, c.key); !err.empty()) {
+      r.error(e["key"], "connectors[].key: " + err);
+    }
+  }
+  require_readable(r, e["ca"], "connectors[].ca", c.ca);
+  require_readable(r, e["password_file"], "connectors[].password_file", c.password_file);
+  if (c.reconnect_initial.count() < 1 || c.reconnect_max < c.reconnect_initial ||
+      c.reconnect_max > std::chrono::hours(1)) {
+    r.error(e, "connectors[] '" + c.name +
+                   "': reconnect_initial_ms must be at least 1 and at most reconnect_max_ms, "
+                   "which is at most 3600000 (an hour)");
+  }
+}
+
+void parse_connectors(Reader& r, const YAML::Node& root, Config& c) {
+  if (auto n = root["connectors"]; n.IsDefined()) {
+    if (!n.IsSequence()) {
+      r.error(n, "connectors must be a list of {name, url, source}");
+    } else {
+      std::set<std::string> names;
+      for (const auto& e : n) {
+        ConnectorEntry entry;
+        parse_connector(r, e, entry);
+        if (!entry.name.empty() && !names.insert(entry.name).second) {
+          r.error(e, "connectors[]: the name '" + entry.name + "' is used twice");
+        }
+        c.connectors.push_back(std::move(entry));
+      }
+    }
+  }
+  if (auto n = root["case_numbers"]; n.IsDefined()) {
+    r.check_keys(n, "case_numbers");
+    if (!n.IsMap()) return;
+    int instance = -1;
+    r.read(n, "instance", instance, "case_numbers");
+    if (n["instance"].IsDefined() && (instance < 0 || instance > 9)) {
+      r.error(n["instance"], "case_numbers.instance must be a digit, 0 to 9");
+    }
+    c.case_number_instance = instance;
+  }
+}
+
 // Combinations that would leave the hub open, or closed to everyone.
 void check_login(Reader& r, const YAML::Node& root, const Config& c) {
   if (c.amqp.dev_mode) return;
   if (!c.amqp.tls.enabled) {
-    r.error(root,
-            "amqp.tls is required unless amqp.dev_mode is true: without TLS nobody can "
-            "log in (PLAIN and EXTERNAL need TLS, ANONYMOUS needs dev_mode)");
+    // Only connectors: the hub receives from its brokers and listens on no port.
+    if (c.connectors.empty()) {
+      r.error(root,
+              "amqp.tls is required unless amqp.dev_mode is true: without TLS nobody can "
+              "log in (PLAIN and EXTERNAL need TLS, ANONYMOUS needs dev_mode)");
+    }
   } else if (c.senders.empty()) {
     r.error(root,
             "senders is empty: nobody may submit (add an entry per portal, or set "
@@ -581,6 +673,7 @@ Result<Config> parse_node(const YAML::Node& root, Reader& r, const AdapterCheck&
   parse_listen(r, root["listen"], c);
   parse_amqp(r, root["amqp"], c.amqp);
   parse_senders(r, root["senders"], c);
+  parse_connectors(r, root, c);
   check_login(r, root, c);
   parse_admin(r, root["admin"], c.admin);
   r.read(root, "data_dir", c.data_dir, "top level");

@@ -168,6 +168,23 @@ struct StatusEvents {
   bool enabled() const { return !signing_key.empty(); }
 };
 
+// An outgoing connection to a queue on an external AMQP 1.0 broker that this hub consumes from
+// (scale-out: several hubs as competing consumers on one queue; ingress/broker_connector.hpp).
+struct ConnectorEntry {
+  std::string name;    // scopes the sender identity: "<name>/<sender property>"
+  std::string url;     // amqp://HOST:PORT or amqps://HOST:PORT
+  std::string source;  // the address received from, e.g. "/queue/applications" (RabbitMQ)
+  std::uint32_t credit_window = 0;  // 0: limits.credit_window
+  std::string user;                 // SASL PLAIN (amqps only); empty: EXTERNAL or ANONYMOUS
+  std::string password_file;        // PLAIN's password, one line, mode 0600
+  std::string ca;                   // amqps: PEM CAs the broker's certificate must chain to
+  std::string certificate;          // amqps: the hub's client certificate (SASL EXTERNAL)
+  std::string key;
+  std::chrono::milliseconds reconnect_initial{500};
+  std::chrono::milliseconds reconnect_max{30000};
+  std::string origin;  // "file:line" of the entry
+};
+
 struct Config {
   std::string listen_host = "0.0.0.0";  // the plaintext listener: dev_mode only
   std::uint16_t listen_port = 5672;
@@ -196,6 +213,10 @@ struct Config {
   // json: JSON lines on stderr; journal: journald's native protocol; auto: journal when stderr
   // is connected to the journal ($JOURNAL_STREAM), else json (common/log.hpp).
   std::string log_format = "auto";
+  std::vector<ConnectorEntry> connectors;
+  // case_numbers.instance: the digit this hub puts after the date in its case numbers, so hubs
+  // that share a queue and a transfer directory never issue the same number; -1: unset.
+  int case_number_instance = -1;
 };
 
 // The configuration the daemon uses when started without a file: the demo setup, with paths

@@ -1,9 +1,5 @@
 #include "ingress/amqp_listener.hpp"
 
-#include <proton/condition.h>
-#include <proton/delivery.h>
-#include <proton/disposition.h>
-
 #include <deque>
 #include <map>
 #include <mutex>
@@ -31,8 +27,10 @@
 
 #include "common/fault_point.hpp"
 #include "common/log.hpp"
+#include "ingress/broker_connector.hpp"
 #include "ingress/sasl_server.hpp"
 #include "ingress/sender_policy.hpp"
+#include "ingress/settlement.hpp"
 #include "ingress/tls_server_options.hpp"
 #include "pipeline/outbox.hpp"
 #include "status/status_feed.hpp"
@@ -42,28 +40,6 @@ namespace {
 
 constexpr char kApplicationsAddress[] = "applications";
 constexpr std::size_t kMaxQueuedReceipts = 10000;
-
-// Proton C++ cannot reject with an error condition; the C API can. This reaches the
-// pn_delivery_t through the protected accessor, the legal way (a member pointer taken through a
-// derived class).
-struct DeliveryAccess : proton::delivery {
-  static pn_delivery_t* raw(const proton::delivery& d) {
-    using Base = proton::internal::object<pn_delivery_t>;
-    pn_delivery_t* (Base::*get)() const = &DeliveryAccess::pn_object;
-    const Base& base = d;
-    return (base.*get)();
-  }
-};
-
-void reject_with_condition(proton::delivery& d, const Rejection& r) {
-  pn_delivery_t* pd = DeliveryAccess::raw(d);
-  pn_condition_t* cond = pn_disposition_condition(pn_delivery_local(pd));
-  std::string name(condition_symbol(r.condition));
-  pn_condition_set_name(cond, name.c_str());
-  pn_condition_set_description(cond, r.description.c_str());
-  pn_delivery_update(pd, PN_REJECTED);
-  d.settle();
-}
 
 struct PendingDelivery {
   proton::delivery delivery;
@@ -81,11 +57,20 @@ class AmqpListener::Handler : public proton::messaging_handler {
         intake_(intake),
         gate_(gate),
         policy_(cfg.senders, cfg.amqp.dev_mode),
-        container_(*this, "ozg-hub") {}
+        container_(*this, "ozg-hub") {
+    for (const auto& entry : cfg.connectors) {
+      connectors_.push_back(
+          std::make_unique<BrokerConnector>(entry, cfg.limits, intake, gate, in_pipeline_));
+    }
+  }
 
   // Listens on the plaintext port (dev_mode only) and on the amqps port (when amqp.tls is set).
   Status run() {
     if (Status s = install_sasl_server(config_.amqp); !s.is_ok()) return s;
+    for (auto& c : connectors_) {
+      if (Status s = c->prepare(); !s.is_ok()) return s;
+      c->start(container_);
+    }
     try {
       if (config_.amqp.dev_mode) {
         log::warn("amqp.dev_mode", {{"anonymous", "allowed"}, {"plaintext", "allowed"}});
@@ -107,8 +92,16 @@ class AmqpListener::Handler : public proton::messaging_handler {
     return listen_error_.empty() ? Status::ok() : Status::io_error(listen_error_);
   }
 
+  void attach_metrics(prometheus::Registry& registry) {
+    for (std::size_t i = 0; i < connectors_.size(); ++i) {
+      connectors_[i]->set_metrics(
+          ConnectorMetrics::for_connector(registry, config_.connectors[i].name));
+    }
+  }
+
   void stop() {
     stopping_ = true;
+    for (auto& c : connectors_) c->stop();
     container_.stop();
   }
 
@@ -315,7 +308,7 @@ class AmqpListener::Handler : public proton::messaging_handler {
           if (!p.reply_to.empty()) send_receipt(p, v);
           fault::hit(fault::Point::kSettled);
         } else {
-          reject_with_condition(p.delivery, v.rejection);
+          settle_rejected(p.delivery, v.rejection);
         }
         pending.erase(it);
       }
@@ -459,6 +452,9 @@ class AmqpListener::Handler : public proton::messaging_handler {
   std::atomic<bool> stopping_{false};
   std::uint64_t next_receipt_address_ = 1;
   std::size_t next_link_ = 0;  // where the next credit pass starts (round-robin)
+  // Outgoing connections to brokers' queues, on this container. Declared after it: destroyed
+  // first, while the container (whose connections they referenced) still exists.
+  std::vector<std::unique_ptr<BrokerConnector>> connectors_;
 
  public:
   status::StatusFeed* status_ = nullptr;  // set before run()
@@ -475,5 +471,9 @@ void AmqpListener::set_status_feed(status::StatusFeed* feed) { handler_->status_
 Status AmqpListener::run() { return handler_->run(); }
 
 void AmqpListener::stop() { handler_->stop(); }
+
+void AmqpListener::attach_metrics(prometheus::Registry& registry) {
+  handler_->attach_metrics(registry);
+}
 
 }  // namespace ozghub::ingress

@@ -9,6 +9,10 @@
 //
 // While the ingress gate is closed (low disk) no new credit is granted at all.
 //
+// Connectors (`connectors:`, broker_connector.hpp) run on the same container and event loop:
+// outgoing connections to queues on external brokers, whose links share the credit budget.
+// With connectors only (no amqp.tls, no dev_mode) nothing listens.
+//
 // Receipts: a client may attach a receiving link (e.g. a dynamic one) and name its address in
 // `reply_to`; after commit the hub sends there a message with correlation_id = the message id
 // and application properties case_number, office_id and status = "accepted".
@@ -30,6 +34,9 @@
 namespace ozghub::status {
 class StatusFeed;
 }
+namespace prometheus {
+class Registry;
+}
 
 namespace ozghub::ingress {
 
@@ -49,6 +56,8 @@ class AmqpListener {
   Status run();
   // Thread-safe; run() returns soon after.
   void stop();
+  // Before run(): the broker connectors' metrics (connector_metrics.hpp) go into `registry`.
+  void attach_metrics(prometheus::Registry& registry);
 
  private:
   class Handler;

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "common/log.hpp"
+#include "ingress/sasl_client.hpp"
 
 namespace ozghub::ingress {
 namespace {
@@ -60,8 +61,6 @@ bool init_server(pn_transport_t* t) {
   pnx_sasl_set_desired_state(t, SASL_POSTED_MECHANISMS);
   return true;
 }
-
-bool init_client(pn_transport_t*) { return false; }  // the hub connects to nobody over AMQP
 
 void login_failed(pn_transport_t* t, const char* mechanism, const char* why) {
   log::info("amqp.login_failed", {{"mechanism", mechanism}, {"reason", why}});
@@ -123,7 +122,6 @@ void process_response(pn_transport_t* t, const pn_bytes_t*) {
 
 void free_context(pn_transport_t* t) { std::free(pnx_sasl_get_context(t)); }
 void prepare_write(pn_transport_t*) {}
-bool process_mechanisms(pn_transport_t*, const char*) { return false; }
 void process_challenge(pn_transport_t*, const pn_bytes_t*) {}
 void process_outcome(pn_transport_t*, const pn_bytes_t*) {}
 bool can_encrypt(pn_transport_t*) { return false; }
@@ -131,9 +129,11 @@ ssize_t max_encrypt_size(pn_transport_t*) { return 0; }
 ssize_t no_layer(pn_transport_t*, pn_bytes_t, pn_bytes_t*) { return 0; }
 
 const pnx_sasl_implementation kImplementation = {
-    free_context, list_mechanisms,  init_server,        init_client,       prepare_write,
-    process_init, process_response, process_mechanisms, process_challenge, process_outcome,
-    can_encrypt,  max_encrypt_size, no_layer,           no_layer};
+    // The client side serves the broker connectors' outgoing connections (sasl_client.hpp).
+    free_context,      list_mechanisms, init_server,      sasl_client_init,
+    prepare_write,     process_init,    process_response, sasl_client_mechanisms,
+    process_challenge, process_outcome, can_encrypt,      max_encrypt_size,
+    no_layer,          no_layer};
 
 }  // namespace
 

@@ -5,6 +5,8 @@
 // EXTERNAL and would offer ANONYMOUS always. Proton's SASL extension point
 // (proton/sasl_plugin.h, pnx_sasl_set_default_implementation) lets the hub supply its own
 // server; installed once, before the container listens, it serves every transport.
+// The same implementation does the client side of the broker connectors' outgoing connections
+// (sasl_client.hpp).
 //
 // The password file holds one "user:hash" line per PLAIN user (comments start with '#'); the
 // hash is a crypt(3) string such as `openssl passwd -6` or `mkpasswd -m yescrypt` make. It is

@@ -22,4 +22,10 @@ namespace ozghub::ingress {
 // tls.client_ca when it is set.
 Result<proton::ssl_server_options> make_tls_server_options(const config::AmqpTls& tls);
 
+// A broker connector's TLS settings, with the same policy: the broker's certificate must chain to
+// `ca` and name the URL's host; `certificate` and `key` (may be empty) are the hub's own.
+Result<proton::ssl_client_options> make_tls_client_options(const std::string& ca,
+                                                           const std::string& certificate,
+                                                           const std::string& key);
+
 }  // namespace ozghub::ingress

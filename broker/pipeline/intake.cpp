@@ -79,6 +79,9 @@ OrRejection<PendingCase> Intake::process(Submission& s, validation::Validator& v
   auto c = std::make_shared<Case>();
   c->app = std::move(std::get<Application>(decoded));
   Application& app = c->app;
+  if (!s.sender_scope.empty()) {
+    app.sender = app.sender.empty() ? s.sender_scope : s.sender_scope + "/" + app.sender;
+  }
 
   std::optional<std::string_view> schema;
   if (!app.schema.empty()) schema = app.schema;

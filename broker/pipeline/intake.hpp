@@ -39,6 +39,9 @@ struct Submission {
   // authenticated identity; it decides which services the message may be for.
   std::shared_ptr<const ingress::SenderGrant> grant;
   std::int64_t received_at_ms = 0;
+  // From a broker connector (ingress/broker_connector.hpp): its name, which scopes the sender:
+  // the application's sender becomes "<scope>/<sender property>" (or "<scope>" without one).
+  std::string sender_scope;
 };
 
 class Intake {

@@ -28,8 +28,14 @@ class CaseNumberGenerator {
   void skip_after_restore(std::int64_t now_ms);
   // Serialised state to persist with the batch: "YYYYMMDD:sequence".
   std::string state() const;
+  // Scale-out (config case_numbers.instance): hubs that deliver to the same offices each put
+  // their own digit 0-9 after the date, then an 11-digit sequence, so two hubs never issue the
+  // same number. -1 (the default): a 12-digit sequence. Not part of state(): the configuration
+  // sets it at every start.
+  void set_instance(int instance) { instance_ = instance; }
 
  private:
+  int instance_ = -1;
   std::uint32_t date_ = 0;  // YYYYMMDD of the last number issued
   std::uint64_t seq_ = 0;   // last sequence issued on that date
 };

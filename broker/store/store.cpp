@@ -324,6 +324,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, StoreOptions 
   auto gen = CaseNumberGenerator::restore(state);
   if (!gen) return store_damaged(dir, gen.status().message());
   store->case_numbers_ = *gen;
+  store->case_numbers_.set_instance(store->options_.case_number_instance);
   if (Status r = store->adopt_restored_backup(dir); !r.is_ok()) return r;
   auto events = status::EventLog::open(*db, store->status_cf_, store->options_.status_events);
   if (!events) return events.status();

@@ -107,6 +107,8 @@ struct StoreOptions {
   std::chrono::milliseconds payload_retention{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds audit_retention{std::chrono::hours(24 * 730)};
   status::EventLogOptions status_events{};
+  // The case number's instance digit (CaseNumberGenerator::set_instance); -1: none.
+  int case_number_instance = -1;
 };
 
 // The file checkpoint() adds to a backup beside RocksDB's (which leaves unknown files alone).

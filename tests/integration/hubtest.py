@@ -111,6 +111,10 @@ retry: {retry}
                     continue
                 if event.get("event") == "admin.listening":
                     self.admin_port = int(event["address"].rsplit(":", 1)[1])
+                # A hub that only consumes from brokers (connectors) listens on no AMQP port.
+                if (event.get("event") == "hub.started" and not self.want_plain
+                        and not self.want_tls):
+                    ready.set()
                 if event.get("event") == "amqp.listening":
                     port = int(event["address"].rsplit(":", 1)[1])
                     if event.get("tls") == "true":

@@ -13,7 +13,7 @@
 #
 #   OZGHUB_SANITIZE=0 ./scripts/test.sh    skips all three (a quicker local run)
 #   OZGHUB_FUZZ=0, OZGHUB_ASAN=0, OZGHUB_TSAN=0 skip one of them
-#   OZGHUB_FUZZ_SECONDS=20                 how long each fuzz target runs
+#   OZGHUB_FUZZ_SECONDS=10                 how long each fuzz target runs (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -40,8 +40,8 @@ sanitizer_build() {
 }
 
 if enabled OZGHUB_FUZZ; then
-  echo "test: fuzzing each target for ${OZGHUB_FUZZ_SECONDS:-20} s"
-  ./scripts/fuzz.sh all "${OZGHUB_FUZZ_SECONDS:-20}"
+  echo "test: fuzzing each target for ${OZGHUB_FUZZ_SECONDS:-10} s"
+  ./scripts/fuzz.sh all "${OZGHUB_FUZZ_SECONDS:-10}"
 fi
 
 if enabled OZGHUB_ASAN; then

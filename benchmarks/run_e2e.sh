@@ -5,6 +5,7 @@
 # encrypted when ENCRYPT=1). Stops the hub it started.
 #
 #   COUNT=20000 SIZE=8192 WINDOW=500 ENCRYPT=1 ./benchmarks/run_e2e.sh
+#   RATE=2500 ...: open loop at that many applications per second (accept latency at a rate)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${COUNT:-20000}
@@ -48,7 +49,7 @@ echo "ozg-hub pid $HUB on port $PORT; $COUNT x ${SIZE} B, window $WINDOW, encryp
 /usr/bin/time -f "loadgen: %e s wall, %U s user, %S s sys" \
   "$BUILD/benchmarks/ozg-hub-loadgen" --url "amqp://127.0.0.1:$PORT" --count "$COUNT" \
   --size "$SIZE" --window "$WINDOW" --area "$AREA" --service "$SERVICE" \
-  --transfer-dir "${TRANSFER_ROOT:-$WORK/transfer}"
+  --transfer-dir "${TRANSFER_ROOT:-$WORK/transfer}" ${RATE:+--rate "$RATE"}
 read -r utime stime < <(awk '{print $14, $15}' /proc/$HUB/stat)
 rss=$(awk '/VmHWM/ {print $2}' /proc/$HUB/status)
 tck=$(getconf CLK_TCK)

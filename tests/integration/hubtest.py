@@ -209,6 +209,15 @@ retry: {retry}
         if self.proc and self.proc.stderr:
             self.proc.stderr.close()
 
+    def sighup_and_wait(self, event, timeout=10):
+        """Sends SIGHUP (a reload) and waits for one more `event` in the log; False if none came."""
+        before = len(self.events(event))
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + timeout
+        while time.time() < deadline and len(self.events(event)) == before:
+            time.sleep(0.05)
+        return len(self.events(event)) > before
+
     def events(self, name):
         out = []
         for line in self.log:

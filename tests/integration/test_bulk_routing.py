@@ -5,10 +5,8 @@ a reload that changes the file applies; a bad line keeps the old directory and n
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 import unittest
 
 from hubtest import BINARY, CORPUS, MOECKERN, PASSPORT, Hub, example_antrag
@@ -52,12 +50,7 @@ class BulkRouting(unittest.TestCase):
         return json.loads(r.stdout)
 
     def reload_and_wait(self, event):
-        before = len(self.hub.events(event))
-        self.hub.proc.send_signal(signal.SIGHUP)
-        deadline = time.time() + 10
-        while time.time() < deadline and len(self.hub.events(event)) == before:
-            time.sleep(0.05)
-        self.assertGreater(len(self.hub.events(event)), before, f"no {event} in the log")
+        self.assertTrue(self.hub.sighup_and_wait(event), f"no {event} in the log")
 
     def test_routes_explains_and_reloads_bulk_rules(self):
         # A bulk rule routes and delivers; the explanation names its file and line.

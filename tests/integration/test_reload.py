@@ -3,9 +3,7 @@ not applied and the old one keeps serving."""
 
 import os
 import shutil
-import signal
 import tempfile
-import time
 import unittest
 
 from hubtest import DEMO_CERTS, MOECKERN, PASSPORT, SOURCE_DIR, Hub, example_antrag
@@ -43,12 +41,7 @@ class Reload(unittest.TestCase):
             f.write(text)
 
     def reload_and_wait(self, event):
-        before = len(self.hub.events(event))
-        self.hub.proc.send_signal(signal.SIGHUP)
-        deadline = time.time() + 10
-        while time.time() < deadline and len(self.hub.events(event)) == before:
-            time.sleep(0.05)
-        self.assertGreater(len(self.hub.events(event)), before, f"no {event} in the log")
+        self.assertTrue(self.hub.sighup_and_wait(event), f"no {event} in the log")
 
     def submit_halle(self, message_id):
         outcomes, receipts = self.hub.submit(

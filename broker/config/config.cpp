@@ -467,6 +467,13 @@ void parse_connector(Reader& r, const YAML::Node& e, ConnectorEntry& c) {
     r.error(e["url"].IsDefined() ? e["url"] : e,
             "connectors[] '" + c.name + "': url must be amqp://HOST:PORT or amqps://HOST:PORT");
   }
+  // Credentials in the URL would reach the log (connector.connected names the URL) and bypass
+  // password_file's permission check.
+  if (rest.find('@') != std::string::npos) {
+    r.error(e["url"].IsDefined() ? e["url"] : e,
+            "connectors[] '" + c.name +
+                "': url must not carry credentials (user@); use 'user' and 'password_file'");
+  }
   if (!c.user.empty() && !tls) {
     r.error(e["user"], "connectors[] '" + c.name + "': user (SASL PLAIN) needs an amqps url");
   }

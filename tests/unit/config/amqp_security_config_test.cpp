@@ -209,6 +209,8 @@ TEST(ConnectorsConfig, EntriesAreChecked) {
   EXPECT_ERROR("connectors: [{ name: a, url: http://h:1, source: q }]\n",
                "url must be amqp://HOST:PORT or amqps://HOST:PORT");
   EXPECT_ERROR("connectors: [{ name: a, url: amqp://h, source: q }]\n", "url must be");
+  EXPECT_ERROR("connectors: [{ name: a, url: \"amqps://u:secret@h:1\", source: q, ca: c }]\n",
+               "url must not carry credentials");
   EXPECT_ERROR("connectors: [{ name: a, url: amqp://h:1, source: q, user: u }]\n",
                "user (SASL PLAIN) needs an amqps url");
   EXPECT_ERROR("connectors: [{ name: a, url: amqps://h:1, source: q }]\n",

@@ -53,4 +53,4 @@ echo "ozg-hub pid $HUB on port $PORT; $COUNT x ${SIZE} B, window $WINDOW, encryp
 read -r utime stime < <(awk '{print $14, $15}' /proc/$HUB/stat)
 rss=$(awk '/VmHWM/ {print $2}' /proc/$HUB/status)
 tck=$(getconf CLK_TCK)
-echo "hub: cpu_seconds=$(( (utime + stime) / tck )) peak_rss_kib=$rss"
+echo "hub: cpu_seconds=$(( (utime + stime) / tck )) user_s=$(awk -v t=$utime -v k=$tck "BEGIN{printf \"%.1f\", t/k}") sys_s=$(awk -v t=$stime -v k=$tck "BEGIN{printf \"%.1f\", t/k}") peak_rss_kib=$rss"

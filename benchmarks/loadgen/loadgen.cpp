@@ -57,6 +57,7 @@ struct Options {
   std::string service = "99050012104000";
   std::string transfer_dir;  // wait for delivery into this root
   double rate = 0;           // messages per second, 0 = as fast as the window allows
+  std::string latency_log;   // one line per settled message: sent_at_ms latency_ms
 };
 
 class Loadgen : public proton::messaging_handler {
@@ -127,6 +128,10 @@ class Loadgen : public proton::messaging_handler {
     if (it != sent_at_.end()) {
       latencies_.push_back(
           std::chrono::duration<double, std::milli>(Clock::now() - it->second).count());
+      if (!o_.latency_log.empty()) {
+        sent_offsets_.push_back(
+            std::chrono::duration<double, std::milli>(it->second - start_).count());
+      }
       sent_at_.erase(it);
     }
     ++settled_;
@@ -151,6 +156,7 @@ class Loadgen : public proton::messaging_handler {
   }
 
   void report() {
+    if (!o_.latency_log.empty()) write_latency_log();
     double secs = std::chrono::duration<double>(end_ - start_).count();
     std::sort(latencies_.begin(), latencies_.end());
     auto pct = [&](double p) {
@@ -167,6 +173,19 @@ class Loadgen : public proton::messaging_handler {
         latencies_.empty() ? 0.0 : latencies_.back());
   }
 
+  // Before report() sorts latencies_: both vectors are still in settlement order.
+  void write_latency_log() const {
+    std::FILE* f = std::fopen(o_.latency_log.c_str(), "w");
+    if (f == nullptr) {
+      std::cerr << "cannot write " << o_.latency_log << "\n";
+      return;
+    }
+    for (std::size_t i = 0; i < sent_offsets_.size() && i < latencies_.size(); ++i) {
+      std::fprintf(f, "%.3f %.3f\n", sent_offsets_[i], latencies_[i]);
+    }
+    std::fclose(f);
+  }
+
   long accepted() const { return accepted_; }
   bool complete() const { return accepted_ == o_.count; }
   Clock::time_point start() const { return start_; }
@@ -178,6 +197,7 @@ class Loadgen : public proton::messaging_handler {
   proton::sender sender_;
   std::map<proton::tracker, Clock::time_point> sent_at_;
   std::vector<double> latencies_;
+  std::vector<double> sent_offsets_;  // with --latency-log: each latency's send time
   long sent_ = 0, settled_ = 0, accepted_ = 0, rejected_ = 0;
   bool timer_armed_ = false;
   Clock::time_point start_, end_;
@@ -215,6 +235,8 @@ int main(int argc, char** argv) {
       o.transfer_dir = v;
     else if (k == "--rate")
       o.rate = std::stod(v);
+    else if (k == "--latency-log")
+      o.latency_log = v;
     else {
       std::cerr << "unknown option " << k << "\n";
       return 2;

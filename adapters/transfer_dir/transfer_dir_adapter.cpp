@@ -644,6 +644,8 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
   const bool shared_sync = mode_ == SyncMode::kFileSystem;
   PendingSyncs pending(shared_sync);
 
+  // One content-encryption key for all files of the case: one RSA operation per case.
+  std::optional<crypto::Envelope> envelope;
   const auto store = [&](std::string name, std::string_view role, std::string_view content_type,
                          std::string_view content) -> std::optional<DeliveryResult> {
     StoredFile f;
@@ -651,7 +653,15 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
     f.content_type = content_type;
     std::optional<FsError> error;
     if (encrypted) {
-      auto der = crypto::encrypt(content, *recipient);
+      if (!envelope) {
+        auto created = crypto::Envelope::create(*recipient);
+        if (!created.is_ok()) {
+          return DeliveryResult::retry_later("transfer_dir: encryption failed: " +
+                                             created.status().message());
+        }
+        envelope.emplace(std::move(*created));
+      }
+      auto der = envelope->seal(content);
       if (!der.is_ok()) {
         return DeliveryResult::retry_later("transfer_dir: encryption failed: " +
                                            der.status().message());

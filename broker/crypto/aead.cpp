@@ -1,6 +1,7 @@
 #include "crypto/aead.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -52,6 +53,25 @@ Result<std::string> random_bytes(std::size_t n) {
   return out;
 }
 
+Status gcm_encrypt(const DataKey& key, const unsigned char* nonce, std::string_view aad,
+                   std::string_view plaintext, unsigned char* ciphertext, unsigned char* tag) {
+  if (!fits_int(plaintext) || !fits_int(aad)) return Status::invalid_argument("message too large");
+  CipherCtx ctx = new_ctx();
+  int len = 0;
+  int fin = 0;
+  if (!ctx ||
+      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, u8(key.bytes()), nonce) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, u8(aad), static_cast<int>(aad.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), ciphertext, &len, u8(plaintext),
+                        static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptFinal_ex(ctx.get(), ciphertext + len, &fin) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes), tag) != 1) {
+    ERR_clear_error();
+    return Status::internal("AES-256-GCM encryption failed");
+  }
+  return Status::ok();
+}
+
 Result<std::string> seal(const DataKey& key, std::string_view aad, std::string_view plaintext) {
   if (!fits_int(plaintext) || !fits_int(aad)) return Status::invalid_argument("message too large");
   auto nonce = random_bytes(kNonceBytes);
@@ -59,18 +79,8 @@ Result<std::string> seal(const DataKey& key, std::string_view aad, std::string_v
   std::string out = std::move(*nonce);
   out.resize(kNonceBytes + plaintext.size() + kTagBytes);
   auto* ct = reinterpret_cast<unsigned char*>(out.data()) + kNonceBytes;
-  CipherCtx ctx = new_ctx();
-  int len = 0;
-  int fin = 0;
-  if (!ctx ||
-      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, u8(key.bytes()), u8(out)) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, u8(aad), static_cast<int>(aad.size())) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), ct, &len, u8(plaintext), static_cast<int>(plaintext.size())) !=
-          1 ||
-      EVP_EncryptFinal_ex(ctx.get(), ct + len, &fin) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes),
-                          ct + plaintext.size()) != 1) {
-    return Status::internal("AES-256-GCM encryption failed");
+  if (Status s = gcm_encrypt(key, u8(out), aad, plaintext, ct, ct + plaintext.size()); !s.is_ok()) {
+    return s;
   }
   return out;
 }

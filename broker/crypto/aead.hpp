@@ -48,6 +48,12 @@ void wipe(std::string& s);
 Result<std::string> random_bytes(std::size_t n);
 
 Result<std::string> seal(const DataKey& key, std::string_view aad, std::string_view plaintext);
+
+// The AES-256-GCM encryption under seal() and the CMS envelopes (cms.hpp): encrypts
+// `plaintext` with `nonce` (kNonceBytes) into `ciphertext` (room for plaintext.size() bytes,
+// may not overlap it) and writes the kTagBytes tag to `tag`.
+Status gcm_encrypt(const DataKey& key, const unsigned char* nonce, std::string_view aad,
+                   std::string_view plaintext, unsigned char* ciphertext, unsigned char* tag);
 // Fails (corruption) when the message was changed, the AAD differs or the key is wrong; never
 // returns unauthenticated bytes.
 Result<std::string> open(const DataKey& key, std::string_view aad, std::string_view sealed);

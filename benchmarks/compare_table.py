@@ -54,6 +54,15 @@ def median(runs, key):
     return statistics.median(values) if values else None
 
 
+def median_cells(runs, columns):
+    """The medians of RUNS in COLUMNS, formatted; "-" where no run has the key."""
+    cells = []
+    for key, _, fmt in columns:
+        m = median(runs, key)
+        cells.append(fmt.format(m) if m is not None else "-")
+    return cells
+
+
 def half_rate(path, size):
     """Half the median RabbitMQ accepted/s of SIZE, a whole number of at least 1."""
     _, runs = read_runs(path)
@@ -76,10 +85,7 @@ def print_latency(sizes, runs):
             r = runs.get((size, server), [])
             if not r:
                 continue
-            cells = []
-            for key, _, fmt in LATENCY_COLUMNS:
-                m = median(r, key)
-                cells.append(fmt.format(m) if m is not None else "-")
+            cells = median_cells(r, LATENCY_COLUMNS)
             p99 = median(r, "p99_ms")
             # On the figure as printed (19.96 shows as 20.0: no).
             verdict = "-" if p99 is None else "yes" if round(p99, 1) < P99_TARGET_MS else "no"
@@ -98,10 +104,7 @@ def main():
     for size in sizes:
         for server in SERVERS:
             r = runs.get((size, server), [])
-            cells = []
-            for key, _, fmt in COLUMNS:
-                m = median(r, key)
-                cells.append(fmt.format(m) if m is not None else "-")
+            cells = median_cells(r, COLUMNS)
             print(f"{size:<8} {server:<11}" + "".join(f" {c:>12}" for c in cells))
     print("\nratios ozg-hub/RabbitMQ (medians; RabbitMQ's accepted/s is the base)")
     print(f"{'size':<8} {'accept':>8} {'e2e':>8}")

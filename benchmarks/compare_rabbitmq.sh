@@ -15,8 +15,23 @@
 # from the first send to the last accept, or the last delivery for hub-e2e) and peak RSS
 # (VmHWM), then the ratios ozg-hub/RabbitMQ. Stops every server it started, also on Ctrl-C.
 #
+# Then, per size, the latency phase (issue 6: p99 accept latency under 20 ms at half RabbitMQ's
+# rate): RUNS alternating rounds of rabbitmq@half, hub-accept@half and hub-e2e@half, the same
+# three servers driven open loop (loadgen --rate) at half the median RabbitMQ accepted/s of that
+# size measured above, for LATENCY_SECONDS (default 6) at that rate, at least LATENCY_MIN_COUNT
+# (default 1000) applications; the window still caps what is in flight. hub-e2e@half delivers
+# while it accepts but the run ends at the last accept (no wait for the deliveries). Printed as
+# its own table: rate, achieved accepted/s, p50/p99 and whether p99 < 20 ms. HALF_RATE=N sets
+# the rate for every size, LATENCY=0 skips the phase, LATENCY_SIZES picks the sizes (default
+# SIZES).
+#
+# Fairness on a noisy disk: before every measurement (server started, idle) the script runs
+# `sync` and waits SETTLE_SECONDS (default 3), and each run's data directory is deleted right
+# after it, so the previous run's writeback and deletions do not land in the next one.
+#
 #   ./benchmarks/compare_rabbitmq.sh                                  # all sizes, 10 to 15 min
 #   RUNS=1 COUNT=2000 SIZES="8k" ./benchmarks/compare_rabbitmq.sh     # a quick look
+#   HALF_RATE=4000 SIZES=8k ./benchmarks/compare_rabbitmq.sh          # latency at 4,000/s
 #
 # Sizes (SIZES, default "2k 8k 64k 8k+pdf"): 2k, 8k and 64k are the application XML alone, padded
 # and still valid against the hub's schema (loadgen/payload.cpp); 8k+pdf is 8 KiB of XML plus one attachment, the corpus's
@@ -32,6 +47,13 @@ COUNT_64K=${COUNT_64K:-$((COUNT / 4))}
 COUNT_PDF=${COUNT_PDF:-$((COUNT / 40 > 0 ? COUNT / 40 : 1))}
 WINDOW=${WINDOW:-500}
 SIZES=${SIZES:-"2k 8k 64k 8k+pdf"}
+SETTLE_SECONDS=${SETTLE_SECONDS:-3}
+LATENCY=${LATENCY:-1}
+LATENCY_SIZES=${LATENCY_SIZES:-$SIZES}
+LATENCY_SECONDS=${LATENCY_SECONDS:-6}
+LATENCY_MIN_COUNT=${LATENCY_MIN_COUNT:-1000}
+HALF_RATE=${HALF_RATE:-}
+RATE=""   # the latency phase's rate; empty: full speed
 PDF=${PDF:-$PWD/../shared/corpus/attachments/pdfa/2u/test_pdf_a2-u.pdf}
 PDF_BYTES=1048576
 AREA=150860015015     # Burg (bei Magdeburg): in the GV100AD, routed to the bench office
@@ -89,14 +111,25 @@ size_args() {
   esac
 }
 
+# settle: before a measurement, lets the disk catch up with earlier runs (their writeback, the
+# deletion of their data) so that it does not land in this one.
+settle() {
+  sync
+  sleep "$SETTLE_SECONDS"
+}
+
 # measure SIZE SERVER ROUND PID LOADGEN_OPTIONS...: one run of the load generator against the
-# server whose process is PID; prints its `run` line and appends it to $WORK/runs.
+# server whose process is PID, full speed or, with RATE set, open loop at RATE/s; prints its `run`
+# line and appends it to $WORK/runs.
 measure() {
-  local size=$1 server=$2 round=$3 pid=$4 out=$WORK/loadgen.out cpu0 cpu1
+  local size=$1 server=$2 round=$3 pid=$4 out=$WORK/loadgen.out log=$WORK/latency.log cpu0 cpu1
+  local rate_args=()
   shift 4
+  [ -z "$RATE" ] || rate_args=(--rate "$RATE" --latency-log "$log")
+  settle
   cpu0=$(cpu_seconds "$pid")
   if ! run_fg "$LOADGEN" --count "$N" --window "$WINDOW" --template "$TEMPLATE" --area $AREA \
-    --service $SERVICE "${SIZE_ARGS[@]}" "$@" > "$out" 2>&1; then
+    --service $SERVICE "${SIZE_ARGS[@]}" "${rate_args[@]}" "$@" > "$out" 2>&1; then
     echo "compare_rabbitmq: $server $size: the load generator did not finish:" >&2
     cat "$out" >&2
     [ ! -f "$WORK/hub/hub.log" ] || grep -m 3 application.rejected "$WORK/hub/hub.log" >&2 || true
@@ -110,23 +143,31 @@ measure() {
   line+=" p50_ms=$(field p50_ms) p99_ms=$(field p99_ms)"
   line+=" cpu_s_per_1000=$(echo "($cpu1 - $cpu0) * 1000 / $N" | bc -l | xargs printf %.3f)"
   line+=" peak_rss_mib=$(awk '$1 == "VmHWM:" {printf "%.0f", $2 / 1024}' "/proc/$pid/status")"
+  # Open loop: how far the sends fell behind the schedule (the i-th send due i / RATE after the
+  # first); large when the window was full, i.e. the server did not keep up.
+  [ -z "$RATE" ] || line+=" rate=$RATE behind_ms=$(sort -n -k1,1 "$log" | awk -v r="$RATE" \
+    'NR == 1 {t0 = $1} {d = $1 - t0 - (NR - 1) * 1000 / r; if (d > m) m = d}
+     END {printf "%.1f", m}')"
   echo "$line" | tee -a "$WORK/runs"
 }
 
+# run_rabbitmq SIZE ROUND [SUFFIX]: SUFFIX (@half) is appended to the server's name
 run_rabbitmq() {
-  local size=$1 round=$2 port
-  RABBIT_DIR=$WORK/rabbitmq
-  rm -rf "$RABBIT_DIR" && mkdir -p "$RABBIT_DIR"
+  local size=$1 round=$2 suffix=${3:-} dir=$WORK/rabbitmq
+  rm -rf "$dir" && mkdir -p "$dir"
+  RABBIT_DIR=$dir
   run_fg $RABBIT start "$RABBIT_DIR" > /dev/null
-  measure "$size" rabbitmq "$round" "$($RABBIT pid "$RABBIT_DIR")" \
+  measure "$size" "rabbitmq$suffix" "$round" "$($RABBIT pid "$RABBIT_DIR")" \
     --url "amqp://127.0.0.1:$(cat "$RABBIT_DIR/amqp_port")" --address /queue/bench --durable 1
   run_fg $RABBIT stop "$RABBIT_DIR"
   RABBIT_DIR=""
+  rm -rf "$dir"
 }
 
-# run_hub SIZE ROUND accept|e2e
+# run_hub SIZE ROUND accept|e2e [SUFFIX]: SUFFIX (@half) is appended to the server's name; such a
+# run ends at the last accept, also for e2e (its deliveries are not waited for)
 run_hub() {
-  local size=$1 round=$2 mode=$3 dir=$WORK/hub
+  local size=$1 round=$2 mode=$3 suffix=${4:-} dir=$WORK/hub
   rm -rf "$dir" && mkdir -p "$dir"
   if [ "$mode" = accept ]; then
     start_stalled_peer "$dir"
@@ -139,9 +180,12 @@ run_hub() {
   fi
   start_bench_hub "$BINARY" "$dir"
   if [ "$mode" = accept ]; then
-    measure "$size" hub-accept "$round" "$HUB" --url "amqp://$AMQP"
+    measure "$size" "hub-accept$suffix" "$round" "$HUB" --url "amqp://$AMQP"
     # Its delivery thread waits on the stalled peer: no clean stop; the data is thrown away.
     kill -KILL "$HUB" "$PEER"
+  elif [ -n "$suffix" ]; then
+    measure "$size" "hub-e2e$suffix" "$round" "$HUB" --url "amqp://$AMQP"
+    kill -KILL "$HUB"  # in the middle of its backlog of deliveries; the data is thrown away
   else
     measure "$size" hub-e2e "$round" "$HUB" --url "amqp://$AMQP" --transfer-dir "$dir/transfer"
     kill -TERM "$HUB"
@@ -149,12 +193,30 @@ run_hub() {
   wait "$HUB" 2>/dev/null || true
   [ -z "$PEER" ] || wait "$PEER" 2>/dev/null || true
   HUB="" PEER=""
+  rm -rf "$dir"
+}
+
+# latency_phase SIZE: RUNS alternating rounds of the three servers, open loop at HALF_RATE or
+# half the median RabbitMQ accepted/s of SIZE in $WORK/runs, with enough applications for
+# LATENCY_SECONDS at that rate (at least LATENCY_MIN_COUNT).
+latency_phase() {
+  local size=$1 round
+  RATE=${HALF_RATE:-$($PY benchmarks/compare_table.py --half-rate "$WORK/runs" "$size")}
+  N=$(awk -v r="$RATE" -v s="$LATENCY_SECONDS" -v m="$LATENCY_MIN_COUNT" \
+    'BEGIN {n = int(r * s + 0.5); print (n > m ? n : m)}')
+  for round in $(seq 1 "$RUNS"); do
+    run_rabbitmq "$size" "$round" @half
+    run_hub "$size" "$round" accept @half
+    run_hub "$size" "$round" e2e @half
+  done
+  RATE=""
 }
 
 echo "ozg-hub $(git rev-parse --short HEAD 2>/dev/null || echo '?') vs RabbitMQ" \
   "$(dpkg-query -W -f='${Version}' rabbitmq-server 2>/dev/null || echo '?');" \
   "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); window $WINDOW," \
-  "$RUNS run(s) each; counts: 2k/8k $COUNT, 64k $COUNT_64K, 8k+pdf $COUNT_PDF"
+  "$RUNS run(s) each; counts: 2k/8k $COUNT, 64k $COUNT_64K, 8k+pdf $COUNT_PDF;" \
+  "sync and ${SETTLE_SECONDS}s before each run"
 : > "$WORK/runs"
 for size in $SIZES; do
   size_args "$size"
@@ -163,6 +225,9 @@ for size in $SIZES; do
     run_hub "$size" "$round" accept
     run_hub "$size" "$round" e2e
   done
+  if [ "$LATENCY" != 0 ] && [[ " $LATENCY_SIZES " == *" $size "* ]]; then
+    latency_phase "$size"
+  fi
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 $PY benchmarks/compare_table.py "$WORK/runs"

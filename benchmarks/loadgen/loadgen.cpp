@@ -88,11 +88,19 @@ class Loadgen : public proton::messaging_handler {
   void pump(proton::sender& s) {
     while (s.credit() > 0 && sent_ < o_.count && sent_ - settled_ < o_.window) {
       if (o_.rate > 0) {
-        auto due = start_ + std::chrono::duration<double>(static_cast<double>(sent_) / o_.rate);
+        // The schedule starts at the first send, not before the connection opened (no burst of
+        // the sends due while connecting).
+        if (sent_ == 0) first_send_ = Clock::now();
+        auto due =
+            first_send_ + std::chrono::duration<double>(static_cast<double>(sent_) / o_.rate);
         if (Clock::now() < due) {
           if (!timer_armed_) {
             timer_armed_ = true;
-            s.container().schedule(proton::duration(1), [this] {
+            // On the link's work queue, not the container's: work done in the connection's
+            // context is written out after it; sends from a container timer stayed in the
+            // transport until the connection's next I/O event (a hang with every message sent
+            // and none settled).
+            s.work_queue().schedule(proton::duration(1), [this] {
               timer_armed_ = false;
               pump(sender_);
             });
@@ -201,6 +209,7 @@ class Loadgen : public proton::messaging_handler {
   long sent_ = 0, settled_ = 0, accepted_ = 0, rejected_ = 0;
   bool timer_armed_ = false;
   Clock::time_point start_, end_;
+  Clock::time_point first_send_;  // with --rate: the open-loop schedule's start
 };
 
 }  // namespace

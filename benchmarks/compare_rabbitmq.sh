@@ -26,8 +26,12 @@
 # SIZES).
 #
 # Fairness on a noisy disk: before every measurement (server started, idle) the script runs
-# `sync` and waits SETTLE_SECONDS (default 3), and each run's data directory is deleted right
-# after it, so the previous run's writeback and deletions do not land in the next one.
+# `sync` and waits SETTLE_SECONDS (default 3), so the previous run's writeback does not land in
+# the next one. Each run's data directory is set aside (renamed) and only deleted at the end:
+# on an ext4 file system without a journal (this VM's root) the inode allocator skips every
+# inode deleted in the last 30 s one by one, so a run right after deleting a run's 60,000 files
+# spent most of its system CPU there (perf: recently_deleted, find_inode_bit). A full run sets
+# aside a few GB.
 #
 #   ./benchmarks/compare_rabbitmq.sh                                  # all sizes, 10 to 15 min
 #   RUNS=1 COUNT=2000 SIZES="8k" ./benchmarks/compare_rabbitmq.sh     # a quick look
@@ -118,6 +122,14 @@ settle() {
   sleep "$SETTLE_SECONDS"
 }
 
+# set_aside DIR: renames a finished run's directory out of the way; WORK (deleted on exit) holds
+# them all until the end (see "Fairness" above).
+SET_ASIDE=0
+set_aside() {
+  SET_ASIDE=$((SET_ASIDE + 1))
+  mv "$1" "$WORK/done.$SET_ASIDE"
+}
+
 # measure SIZE SERVER ROUND PID LOADGEN_OPTIONS...: one run of the load generator against the
 # server whose process is PID, full speed or, with RATE set, open loop at RATE/s; prints its `run`
 # line and appends it to $WORK/runs.
@@ -161,7 +173,7 @@ run_rabbitmq() {
     --url "amqp://127.0.0.1:$(cat "$RABBIT_DIR/amqp_port")" --address /queue/bench --durable 1
   run_fg $RABBIT stop "$RABBIT_DIR"
   RABBIT_DIR=""
-  rm -rf "$dir"
+  set_aside "$dir"
 }
 
 # run_hub SIZE ROUND accept|e2e [SUFFIX]: SUFFIX (@half) is appended to the server's name; such a
@@ -193,7 +205,7 @@ run_hub() {
   wait "$HUB" 2>/dev/null || true
   [ -z "$PEER" ] || wait "$PEER" 2>/dev/null || true
   HUB="" PEER=""
-  rm -rf "$dir"
+  set_aside "$dir"
 }
 
 # latency_phase SIZE: RUNS alternating rounds of the three servers, open loop at HALF_RATE or

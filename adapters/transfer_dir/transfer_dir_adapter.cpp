@@ -693,6 +693,7 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
       return *failed;
     }
   }
+  envelope.reset();  // the case's key is not needed for the manifest (plain) and the syncs
   const std::string manifest = build_manifest(request, encrypted, files);
   if (auto e = write_file_at(temp_fd.get(), std::string(kManifestName), manifest, pending)) {
     return retry(*e);

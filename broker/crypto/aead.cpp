@@ -28,6 +28,7 @@ DataKey::~DataKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
 Result<DataKey> DataKey::generate() {
   DataKey k;
   if (RAND_bytes(k.bytes_.data(), static_cast<int>(k.bytes_.size())) != 1) {
+    ERR_clear_error();
     return Status::internal("the random generator failed to produce a data key");
   }
   return k;
@@ -48,6 +49,7 @@ void wipe(std::string& s) { OPENSSL_cleanse(s.data(), s.size()); }
 Result<std::string> random_bytes(std::size_t n) {
   std::string out(n, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    ERR_clear_error();
     return Status::internal("the random generator failed");
   }
   return out;

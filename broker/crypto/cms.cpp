@@ -247,6 +247,8 @@ Result<std::string> Envelope::seal(std::string_view plaintext) const {
   using der::header_size;
   const CmsLayout& l = *layout_;
   const std::size_t n = plaintext.size();
+  // OpenSSL's EVP interface takes int lengths; refused before anything is allocated for it.
+  if (n > INT_MAX) return Status::invalid_argument("cms: input too large");
   const std::size_t mac = header_size(kTagBytes) + kTagBytes;
   const std::size_t eci =
       l.encrypted_content_type.size() + l.content_algorithm.size() + header_size(n) + n;

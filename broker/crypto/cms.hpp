@@ -51,11 +51,10 @@ struct CmsLayout;
 // One content-encryption key for the files of one case (its application, attachments): the
 // key is wrapped for the recipient once, one RSA operation per case instead of one per file,
 // and each seal() encrypts one file under it with a fresh random nonce into a complete
-// structure that decrypts on its own. GCM's nonces are 96 random bits per file, so a key
-// would have to seal billions of files before two nonces were likely to meet; a case has a
-// few hundred at most. The files of one case go to one office, which can open all of them
-// with the same private key anyway: sharing the key between them gives nobody anything.
-// Do not keep an Envelope beyond one case.
+// structure that decrypts on its own. GCM's nonces are 96 random bits per file; NIST SP
+// 800-38D allows 2^32 of them per key, and a case has a few hundred files at most. The files of one
+// case go to one office, which can open all of them with the same private key anyway: sharing the
+// key between them gives nobody anything. Do not keep an Envelope beyond one case.
 //
 // Owns its key (DataKey: wiped when it goes away) and shares the recipient's layout: it does not
 // depend on the Recipient staying alive.
@@ -67,7 +66,8 @@ class Envelope {
   Envelope(const Envelope&) = delete;
   Envelope& operator=(const Envelope&) = delete;
 
-  // The DER-encoded ContentInfo of `plaintext` encrypted under this envelope's key.
+  // The DER-encoded ContentInfo of `plaintext` encrypted under this envelope's key. Not on a
+  // moved-from Envelope.
   Result<std::string> seal(std::string_view plaintext) const;
 
  private:

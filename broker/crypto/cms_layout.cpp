@@ -1,5 +1,9 @@
 #include "crypto/cms_layout.hpp"
 
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+
 #include <optional>
 #include <vector>
 
@@ -26,8 +30,42 @@ std::optional<std::vector<der::Element>> children(std::string_view der, const de
   return out;
 }
 
+std::string_view element(std::string_view der, const der::Element& e) {
+  return der.substr(e.offset, e.end() - e.offset);
+}
+
 std::string bytes_of(std::string_view der, const der::Element& e) {
-  return std::string(der.substr(e.offset, e.end() - e.offset));
+  return std::string(element(der, e));
+}
+
+// The DER element (06 len content) of a well-known object identifier, from OpenSSL's table.
+std::string oid(int nid) {
+  const ASN1_OBJECT* object = OBJ_nid2obj(nid);
+  const int len = object == nullptr ? 0 : i2d_ASN1_OBJECT(object, nullptr);
+  if (len <= 0) {
+    ERR_clear_error();
+    return {};
+  }
+  std::string out(static_cast<std::size_t>(len), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  i2d_ASN1_OBJECT(object, &p);
+  return out;
+}
+
+// Fail closed: the algorithms the hub promises (DESIGN.md: AES-256-GCM content encryption,
+// RSA-OAEP key transport with SHA-256) are what the sample says, not just its shape.
+bool is(std::string_view der, const der::Element& e, int nid) {
+  const std::string expected = oid(nid);
+  return !expected.empty() && element(der, e) == expected;
+}
+
+std::size_t count(std::string_view haystack, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = haystack.find(needle); !needle.empty() && at != std::string_view::npos;
+       at = haystack.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
 }
 
 }  // namespace
@@ -54,6 +92,9 @@ Result<CmsLayout> learn_cms_layout(std::string_view der, std::size_t wrapped_key
     return unexpected("AuthEnvelopedData");
   }
   if ((*aed)[3].length != kTagBytes) return unexpected("tag length");
+  if (!is(der, (*ci_parts)[0], NID_id_smime_ct_authEnvelopedData)) {
+    return unexpected("content type");
+  }
 
   CmsLayout layout;
   layout.content_type = bytes_of(der, (*ci_parts)[0]);
@@ -66,9 +107,19 @@ Result<CmsLayout> learn_cms_layout(std::string_view der, std::size_t wrapped_key
     return unexpected("recipientInfos");
   }
   auto ktri = children(der, (*infos)[0]);
-  if (!ktri || ktri->empty() || ktri->back().tag != der::kOctetString ||
-      ktri->back().length != wrapped_key_size) {
+  // version, rid, keyEncryptionAlgorithm, encryptedKey
+  if (!ktri || ktri->size() != 4 || ktri->back().tag != der::kOctetString ||
+      ktri->back().length != wrapped_key_size || (*ktri)[2].tag != der::kSequence) {
     return unexpected("KeyTransRecipientInfo");
+  }
+  // rsaesOaep whose parameters name SHA-256 for the hash and for MGF1 (RFC 4055; absent
+  // parameters would mean SHA-1).
+  auto key_algorithm = children(der, (*ktri)[2]);
+  if (!key_algorithm || key_algorithm->size() != 2 ||
+      !is(der, (*key_algorithm)[0], NID_rsaesOaep) ||
+      count(element(der, (*key_algorithm)[1]), oid(NID_sha256)) != 2 ||
+      count(element(der, (*key_algorithm)[1]), oid(NID_mgf1)) != 1) {
+    return unexpected("key transport algorithm");
   }
   layout.recipient_infos = bytes_of(der, set);
   layout.wrapped_key_offset = ktri->back().content() - set.offset;
@@ -90,6 +141,9 @@ Result<CmsLayout> learn_cms_layout(std::string_view der, std::size_t wrapped_key
       (*gcm)[0].length != kNonceBytes || (*gcm)[1].tag != der::kInteger || (*gcm)[1].length != 1 ||
       static_cast<unsigned char>(der[(*gcm)[1].content()]) != kTagBytes) {
     return unexpected("GCMParameters");
+  }
+  if (!is(der, (*eci)[0], NID_pkcs7_data) || !is(der, (*algorithm)[0], NID_aes_256_gcm)) {
+    return unexpected("content encryption algorithm");
   }
   layout.encrypted_content_type = bytes_of(der, (*eci)[0]);
   layout.content_algorithm = bytes_of(der, (*eci)[1]);

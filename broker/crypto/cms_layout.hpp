@@ -35,8 +35,9 @@ struct CmsLayout {
 };
 
 // Learns the layout from `der`, an AuthEnvelopedData ContentInfo for one key-transport
-// recipient whose RSA modulus is `wrapped_key_size` bytes, with AES-GCM, a 12-byte nonce, a
-// 16-byte tag and no authenticated or unauthenticated attributes. Anything else is refused
+// recipient whose RSA modulus is `wrapped_key_size` bytes, with RSA-OAEP (SHA-256, MGF1 with
+// SHA-256), AES-256-GCM, a 12-byte nonce, a 16-byte tag and no authenticated or
+// unauthenticated attributes. Anything else is refused
 // (internal error naming what differs): then this OpenSSL writes something we do not know.
 Result<CmsLayout> learn_cms_layout(std::string_view der, std::size_t wrapped_key_size);
 

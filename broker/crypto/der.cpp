@@ -5,7 +5,7 @@
 namespace ozghub::crypto::der {
 
 std::optional<Element> read(std::string_view der, std::size_t offset) {
-  if (offset + 2 > der.size()) return std::nullopt;
+  if (offset > der.size() || der.size() - offset < 2) return std::nullopt;
   const auto octet = [&der](std::size_t i) { return static_cast<unsigned char>(der[i]); };
   Element e;
   e.offset = offset;
@@ -18,7 +18,7 @@ std::optional<Element> read(std::string_view der, std::size_t offset) {
   } else {
     const std::size_t n = first & 0x7F;
     // 0x80 is the indefinite length (BER only); more than 4 octets is beyond what we write.
-    if (n == 0 || n > 4 || offset + 2 + n > der.size()) return std::nullopt;
+    if (n == 0 || n > 4 || der.size() - offset - 2 < n) return std::nullopt;
     std::uint64_t length = 0;
     for (std::size_t i = 0; i < n; ++i) length = (length << 8) | octet(offset + 2 + i);
     if (length < 0x80 || octet(offset + 2) == 0) return std::nullopt;  // not the minimal form

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <new>
 
 #include "common/log.hpp"
 #include "ozghub/adapter_host_views.hpp"
@@ -205,7 +206,12 @@ std::int32_t host_encrypt(const ozghub_host_api* /*self*/, const ozghub_delivery
   }
   std::string_view in(reinterpret_cast<const char*>(plaintext.data), plaintext.size);
   if (plaintext.data == nullptr) in = {};
-  auto cms = crypto::encrypt(in, *context->recipient);
+  // No exception may cross the C ABI into the plugin: a failed allocation is an error code.
+  Result<std::string> cms = Status::internal("encrypt_for_office: out of memory");
+  try {
+    cms = crypto::encrypt(in, *context->recipient);
+  } catch (const std::bad_alloc&) {
+  }
   if (!cms) {
     copy_text(error, error_capacity, cms.status().message());
     return OZGHUB_ERROR;

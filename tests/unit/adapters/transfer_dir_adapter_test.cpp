@@ -16,6 +16,7 @@
 
 #include "adapters/mini_json.hpp"
 #include "crypto/cms.hpp"
+#include "crypto/content_key.hpp"
 #include "crypto/openssl_cli.hpp"
 #include "test_support.hpp"
 
@@ -31,6 +32,7 @@ using ozghub::testing::demo_cert;
 using ozghub::testing::openssl_decrypt;
 using ozghub::testing::read_file;
 using ozghub::testing::TempDir;
+using ozghub::testing::unwrap_content_key;
 using ozghub::testing::write_file;
 
 constexpr char kCaseNumber[] = "20261123000000000042";
@@ -229,6 +231,13 @@ TEST(TransferDirAdapter, EncryptedCaseDecryptsWithOpensslCli) {
   }
   EXPECT_EQ(files[0]["content_type"].str(), "application/xml");
   EXPECT_FALSE(has_temp_folders(tmp.path() / kOfficeId));
+
+  // One content-encryption key for every file of the case (one RSA operation per case).
+  const std::string key = unwrap_content_key(read_file(case_dir / files[0]["name"].str()));
+  ASSERT_FALSE(key.empty());
+  for (std::size_t i = 1; i < files.size(); ++i) {
+    EXPECT_EQ(unwrap_content_key(read_file(case_dir / files[i]["name"].str())), key) << i;
+  }
 }
 
 TEST(TransferDirAdapter, SecondDeliveryOfTheSameCaseWritesNothing) {

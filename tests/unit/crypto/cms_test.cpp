@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "crypto/cms_layout.hpp"
+#include "crypto/content_key.hpp"
 #include "crypto/openssl_cli.hpp"
 #include "test_support.hpp"
 
@@ -18,6 +19,7 @@ using ozghub::testing::demo_key;
 using ozghub::testing::openssl_decrypt;
 using ozghub::testing::read_file;
 using ozghub::testing::TempDir;
+using ozghub::testing::unwrap_content_key;
 using ozghub::testing::write_file;
 
 int run(const std::string& command, const std::filesystem::path& log) {
@@ -187,7 +189,7 @@ TEST(CmsEnvelope, LaysOutEveryByteAsOpensslsCmsApiDoes) {
   }
 }
 
-TEST(CmsEnvelope, OneKeyWrapPerEnvelope) {
+TEST(CmsEnvelope, OneKeyPerEnvelope) {
   auto recipient = load_demo_recipient();
   ASSERT_TRUE(recipient);
   auto a = Envelope::create(*recipient);
@@ -197,20 +199,85 @@ TEST(CmsEnvelope, OneKeyWrapPerEnvelope) {
   auto a1 = a->seal("one");
   auto a2 = a->seal("two");
   auto b1 = b->seal("one");
+  auto c1 = encrypt("one", *recipient);
   ASSERT_OK(a1);
   ASSERT_OK(a2);
   ASSERT_OK(b1);
-  // The wrapped key (384 bytes for the demo's RSA-3072) sits at the same place in every file
-  // of this recipient: equal within an envelope, different between envelopes.
-  const auto wrapped = [](const std::string& der) {
-    // The last 384 bytes before the authEncryptedContentInfo; found by the 384-byte OCTET
-    // STRING header 04 82 01 80.
-    const auto at = der.find(std::string("\x04\x82\x01\x80", 4));
-    return at == std::string::npos ? std::string() : der.substr(at + 4, 384);
-  };
-  ASSERT_EQ(wrapped(*a1).size(), 384u);
-  EXPECT_EQ(wrapped(*a1), wrapped(*a2));
-  EXPECT_NE(wrapped(*a1), wrapped(*b1));
+  ASSERT_OK(c1);
+  // Unwrapped with the office's private key: the same key within an envelope, a fresh one for
+  // each envelope (a key cached per recipient would fail here; OAEP's randomness hides that
+  // from a comparison of the wrapped bytes).
+  const std::string key_a1 = unwrap_content_key(*a1);
+  ASSERT_EQ(key_a1.size(), kKeyBytes);
+  EXPECT_EQ(unwrap_content_key(*a2), key_a1);
+  EXPECT_NE(unwrap_content_key(*b1), key_a1);
+  EXPECT_NE(unwrap_content_key(*c1), key_a1);
+  EXPECT_NE(unwrap_content_key(*c1), unwrap_content_key(*b1));
+}
+
+TEST(CmsEnvelope, SharedEnvelopeFromManyThreads) {
+  auto recipient = load_demo_recipient();
+  ASSERT_TRUE(recipient);
+  auto envelope = Envelope::create(*recipient);
+  ASSERT_OK(envelope);
+  TempDir dir;
+  const std::string data = random_bytes(4096, 11);
+  std::vector<std::string> outputs(6);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < outputs.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        auto der = envelope->seal(data);
+        if (!der.is_ok()) return;
+        outputs[t] = std::move(*der);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (std::size_t t = 0; t < outputs.size(); ++t) {
+    ASSERT_FALSE(outputs[t].empty()) << "thread " << t;
+    const auto in = dir.path() / ("t" + std::to_string(t) + ".p7m");
+    write_file(in, outputs[t]);
+    ASSERT_EQ(openssl_decrypt(in, dir.path() / "t.out"), "") << "thread " << t;
+    EXPECT_TRUE(read_file(dir.path() / "t.out") == data) << "thread " << t;
+  }
+}
+
+TEST(CmsEncrypt, SeventeenMebibytesUseFourLengthOctetsAndDecrypt) {
+  // Beyond 16 MiB the DER lengths take four octets (attachments reach 64 MiB).
+  TempDir dir;
+  const std::string data = random_bytes((17u << 20) + 3, 5);
+  const std::string decrypted = round_trip_through_openssl(data, dir);
+  ASSERT_EQ(decrypted.size(), data.size());
+  EXPECT_TRUE(decrypted == data);
+}
+
+TEST(CmsLayout, RefusesAnAlgorithmOtherThanTheOnesPromised) {
+  auto recipient = load_demo_recipient();
+  ASSERT_TRUE(recipient);
+  auto der = detail::encrypt_with_cms_api("x", *recipient);
+  ASSERT_OK(der);
+  ASSERT_OK(learn_cms_layout(*der, 384));
+  // aes256-GCM is 2.16.840.1.101.3.4.1.46; .42 is aes256-CBC, same length.
+  const std::string gcm("\x06\x09\x60\x86\x48\x01\x65\x03\x04\x01\x2e", 11);
+  std::string cbc = *der;
+  const auto at = cbc.find(gcm);
+  ASSERT_NE(at, std::string::npos);
+  cbc[at + gcm.size() - 1] = 0x2a;
+  auto refused = learn_cms_layout(cbc, 384);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("content encryption algorithm"), std::string::npos)
+      << refused.status().message();
+  // SHA-256 (2.16.840.1.101.3.4.2.1) in the OAEP parameters changed to SHA-384 (.2).
+  const std::string sha256("\x06\x09\x60\x86\x48\x01\x65\x03\x04\x02\x01", 11);
+  std::string sha384 = *der;
+  const auto h = sha384.find(sha256);
+  ASSERT_NE(h, std::string::npos);
+  sha384[h + sha256.size() - 1] = 0x02;
+  auto refused_hash = learn_cms_layout(sha384, 384);
+  ASSERT_FALSE(refused_hash.is_ok());
+  EXPECT_NE(refused_hash.status().message().find("key transport algorithm"), std::string::npos)
+      << refused_hash.status().message();
 }
 
 TEST(CmsEnvelope, AlteredCiphertextOrTagIsRefusedByOpenssl) {

@@ -72,6 +72,9 @@ class Loadgen : public proton::messaging_handler {
 
   void on_container_start(proton::container& c) override {
     start_ = Clock::now();
+    start_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
     c.connect(o_.url);
   }
 
@@ -175,10 +178,10 @@ class Loadgen : public proton::messaging_handler {
     };
     std::printf(
         "sent=%ld accepted=%ld rejected=%ld xml_bytes=%zu attachment_bytes=%zu seconds=%.3f "
-        "accepted_per_s=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
+        "accepted_per_s=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f start_unix_ms=%lld\n",
         sent_, accepted_, rejected_, xml_.size(), attachment_.size(), secs,
         static_cast<double>(accepted_) / secs, pct(0.5), pct(0.9), pct(0.99),
-        latencies_.empty() ? 0.0 : latencies_.back());
+        latencies_.empty() ? 0.0 : latencies_.back(), start_unix_ms_);
   }
 
   // Before report() sorts latencies_: both vectors are still in settlement order.
@@ -210,6 +213,7 @@ class Loadgen : public proton::messaging_handler {
   bool timer_armed_ = false;
   Clock::time_point start_, end_;
   Clock::time_point first_send_;  // with --rate: the open-loop schedule's start
+  long long start_unix_ms_ = 0;   // wall clock at start_: --latency-log offsets are from here
 };
 
 }  // namespace

@@ -53,6 +53,34 @@ std::string random_bytes(std::size_t n, unsigned seed) {
   return s;
 }
 
+// `threads` threads each encrypt `data` `rounds` times with `encrypt_one` at once; the last
+// result of each thread must decrypt with the real tool.
+template <typename Encrypt>
+void expect_concurrent_encryptions_decrypt(std::size_t threads, int rounds, const std::string& data,
+                                           Encrypt encrypt_one) {
+  TempDir dir;
+  std::vector<std::string> outputs(threads);
+  std::vector<std::thread> running;
+  for (std::size_t t = 0; t < outputs.size(); ++t) {
+    running.emplace_back([&, t] {
+      for (int i = 0; i < rounds; ++i) {
+        auto der = encrypt_one(data);
+        if (!der.is_ok()) return;
+        outputs[t] = std::move(*der);
+      }
+    });
+  }
+  for (auto& th : running) th.join();
+  for (std::size_t t = 0; t < outputs.size(); ++t) {
+    ASSERT_FALSE(outputs[t].empty()) << "thread " << t;
+    const auto in = dir.path() / ("t" + std::to_string(t) + ".p7m");
+    const auto out = dir.path() / ("t" + std::to_string(t) + ".out");
+    write_file(in, outputs[t]);
+    ASSERT_EQ(openssl_decrypt(in, out), "") << "thread " << t;
+    EXPECT_TRUE(read_file(out) == data) << "thread " << t;
+  }
+}
+
 TEST(CmsEncrypt, EmptyInputDecryptsWithOpensslCli) {
   TempDir dir;
   EXPECT_EQ(round_trip_through_openssl("", dir), "");
@@ -107,29 +135,9 @@ TEST(CmsEncrypt, EachEncryptionUsesAFreshKey) {
 TEST(CmsEncrypt, SharedRecipientFromManyThreads) {
   auto recipient = load_demo_recipient();
   ASSERT_TRUE(recipient);
-  TempDir dir;
-  const std::string data = random_bytes(8192, 7);
-  std::vector<std::string> outputs(8);
-  std::vector<std::thread> threads;
-  for (std::size_t t = 0; t < outputs.size(); ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 50; ++i) {
-        auto der = encrypt(data, *recipient);
-        if (!der.is_ok()) return;
-        outputs[t] = std::move(*der);
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  // Spot-check one result from each thread with the real tool.
-  for (std::size_t t = 0; t < outputs.size(); ++t) {
-    ASSERT_FALSE(outputs[t].empty()) << "thread " << t;
-    const auto in = dir.path() / ("t" + std::to_string(t) + ".p7m");
-    const auto out = dir.path() / ("t" + std::to_string(t) + ".out");
-    write_file(in, outputs[t]);
-    ASSERT_EQ(openssl_decrypt(in, out), "");
-    EXPECT_TRUE(read_file(out) == data) << "thread " << t;
-  }
+  expect_concurrent_encryptions_decrypt(8, 50, random_bytes(8192, 7), [&](std::string_view data) {
+    return encrypt(data, *recipient);
+  });
 }
 
 TEST(CmsEnvelope, FilesOfOneEnvelopeEachDecryptOnTheirOwn) {
@@ -220,27 +228,8 @@ TEST(CmsEnvelope, SharedEnvelopeFromManyThreads) {
   ASSERT_TRUE(recipient);
   auto envelope = Envelope::create(*recipient);
   ASSERT_OK(envelope);
-  TempDir dir;
-  const std::string data = random_bytes(4096, 11);
-  std::vector<std::string> outputs(6);
-  std::vector<std::thread> threads;
-  for (std::size_t t = 0; t < outputs.size(); ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 30; ++i) {
-        auto der = envelope->seal(data);
-        if (!der.is_ok()) return;
-        outputs[t] = std::move(*der);
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  for (std::size_t t = 0; t < outputs.size(); ++t) {
-    ASSERT_FALSE(outputs[t].empty()) << "thread " << t;
-    const auto in = dir.path() / ("t" + std::to_string(t) + ".p7m");
-    write_file(in, outputs[t]);
-    ASSERT_EQ(openssl_decrypt(in, dir.path() / "t.out"), "") << "thread " << t;
-    EXPECT_TRUE(read_file(dir.path() / "t.out") == data) << "thread " << t;
-  }
+  expect_concurrent_encryptions_decrypt(
+      6, 30, random_bytes(4096, 11), [&](std::string_view data) { return envelope->seal(data); });
 }
 
 TEST(CmsEncrypt, SeventeenMebibytesUseFourLengthOctetsAndDecrypt) {

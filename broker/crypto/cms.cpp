@@ -225,7 +225,7 @@ Result<Envelope> Envelope::create(const Recipient& recipient) {
   if (!key) return key.status();
   Envelope e;
   e.layout_ = r.layout;
-  e.key_ = std::move(*key);
+  e.key_ = *key;  // DataKey copies (and wipes each copy)
   e.recipient_infos_ = r.layout->recipient_infos;
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, X509_get0_pubkey(r.cert.get()), nullptr));
   auto* wrapped =

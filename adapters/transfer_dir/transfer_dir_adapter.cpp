@@ -646,6 +646,14 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
 
   // One content-encryption key for all files of the case: one RSA operation per case.
   std::optional<crypto::Envelope> envelope;
+  if (encrypted) {
+    auto created = crypto::Envelope::create(*recipient);
+    if (!created.is_ok()) {
+      return DeliveryResult::retry_later("transfer_dir: encryption failed: " +
+                                         created.status().message());
+    }
+    envelope.emplace(std::move(*created));
+  }
   const auto store = [&](std::string name, std::string_view role, std::string_view content_type,
                          std::string_view content) -> std::optional<DeliveryResult> {
     StoredFile f;
@@ -653,14 +661,6 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
     f.content_type = content_type;
     std::optional<FsError> error;
     if (encrypted) {
-      if (!envelope) {
-        auto created = crypto::Envelope::create(*recipient);
-        if (!created.is_ok()) {
-          return DeliveryResult::retry_later("transfer_dir: encryption failed: " +
-                                             created.status().message());
-        }
-        envelope.emplace(std::move(*created));
-      }
       auto der = envelope->seal(content);
       if (!der.is_ok()) {
         return DeliveryResult::retry_later("transfer_dir: encryption failed: " +

@@ -18,6 +18,7 @@
 #include "admin/process_metrics.hpp"
 #include "common/log.hpp"
 #include "common/periodic.hpp"
+#include "common/thread_name.hpp"
 #include "config/config.hpp"
 #include "config/reloader.hpp"
 #include "config/schema.hpp"
@@ -263,7 +264,7 @@ int main(int argc, char** argv) {
   admin::CertificateExpiry certificates(routing, admin_api.readiness(),
                                         l.config.admin.ready_certificate_days, *metrics_registry);
   Periodic gauges;
-  gauges.start(std::chrono::seconds(5), [&] {
+  gauges.start("gauges", std::chrono::seconds(5), [&] {
     const std::int64_t now = pipeline::now_ms();
     store_metrics.refresh(now);
     process_metrics.refresh();
@@ -306,6 +307,7 @@ int main(int argc, char** argv) {
              {"workers", std::to_string(workers)}});
 
   std::thread signal_thread([&] {
+    set_thread_name("signals");
     for (;;) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;

@@ -13,6 +13,7 @@
 #include "admin/admin_auth.hpp"
 #include "admin/admin_tls.hpp"
 #include "common/log.hpp"
+#include "common/thread_name.hpp"
 
 namespace ozghub::admin {
 namespace {
@@ -230,7 +231,10 @@ Status AdminServer::start(const std::string& host, std::uint16_t port) {
              {"token", policy.token.empty() ? "false" : "true"},
              {"client_certificate", policy.client_certificate ? "true" : "false"}});
   impl_->accept();
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  impl_->thread = std::thread([this] {
+    set_thread_name("admin");
+    impl_->io.run();
+  });
   return Status::ok();
 }
 

@@ -18,7 +18,7 @@ Throughput::Throughput(std::function<Totals()> read, std::chrono::seconds window
       window_ms_(std::chrono::duration_cast<std::chrono::milliseconds>(window).count()) {}
 
 void Throughput::start() {
-  sampler_.start(std::chrono::seconds(1), [this] {
+  sampler_.start("throughput", std::chrono::seconds(1), [this] {
     sample(pipeline::now_ms());
     return false;
   });

@@ -2,10 +2,15 @@
 
 #include <utility>
 
+#include "common/thread_name.hpp"
+
 namespace ozghub {
 
-void Periodic::start(std::chrono::milliseconds interval, Task task) {
-  thread_ = std::thread([this, interval, task = std::move(task)] { run(interval, task); });
+void Periodic::start(std::string name, std::chrono::milliseconds interval, Task task) {
+  thread_ = std::thread([this, name = std::move(name), interval, task = std::move(task)] {
+    set_thread_name(name);
+    run(interval, task);
+  });
 }
 
 void Periodic::stop() {

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace ozghub {
@@ -24,8 +25,8 @@ class Periodic {
   Periodic(const Periodic&) = delete;
   Periodic& operator=(const Periodic&) = delete;
 
-  // Runs `task` now and then every `interval` on a new thread.
-  void start(std::chrono::milliseconds interval, Task task);
+  // Runs `task` now and then every `interval` on a new thread called `name` (set_thread_name).
+  void start(std::string name, std::chrono::milliseconds interval, Task task);
   // Returns once the thread has finished its current run and ended. Idempotent.
   void stop();
   // The next run starts now rather than at the end of the interval.

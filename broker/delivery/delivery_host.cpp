@@ -4,6 +4,7 @@
 
 #include "common/fault_point.hpp"
 #include "common/log.hpp"
+#include "common/thread_name.hpp"
 #include "pipeline/backoff.hpp"
 
 namespace ozghub::delivery {
@@ -108,7 +109,10 @@ void DeliveryHost::start() {
   for (auto& [name, l] : lanes_) {
     Lane& lane = *l;
     for (int i = 0; i < lane.slot->concurrency; ++i) {
-      lane.threads.emplace_back([this, &lane] { run(lane); });
+      lane.threads.emplace_back([this, &lane, thread_name = "dlv-" + name] {
+        set_thread_name(thread_name);
+        run(lane);
+      });
     }
   }
 }

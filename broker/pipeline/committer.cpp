@@ -5,6 +5,7 @@
 
 #include "common/fault_point.hpp"
 #include "common/log.hpp"
+#include "common/thread_name.hpp"
 
 namespace ozghub::pipeline {
 
@@ -15,7 +16,10 @@ Committer::Committer(store::Store& store, DeliverySink& deliveries, std::size_t 
 Committer::~Committer() { stop(); }
 
 void Committer::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_thread_name("committer");
+    run();
+  });
 }
 
 void Committer::stop() {

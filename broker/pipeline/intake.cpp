@@ -1,6 +1,7 @@
 #include "pipeline/intake.hpp"
 
 #include "common/log.hpp"
+#include "common/thread_name.hpp"
 
 namespace ozghub::pipeline {
 namespace {
@@ -27,7 +28,12 @@ Intake::Intake(const config::Limits& limits,
 Intake::~Intake() { stop(); }
 
 void Intake::start(int threads) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, i] {
+      set_thread_name("intake-" + std::to_string(i));
+      run();
+    });
+  }
 }
 
 void Intake::stop() {

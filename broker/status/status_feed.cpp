@@ -11,6 +11,7 @@
 #include <proton/work_queue.hpp>
 
 #include "common/log.hpp"
+#include "common/thread_name.hpp"
 
 namespace ozghub::status {
 namespace {
@@ -52,7 +53,10 @@ StatusFeed::~StatusFeed() {
 }
 
 void StatusFeed::start() {
-  worker_ = std::thread([this] { run(); });
+  worker_ = std::thread([this] {
+    set_thread_name("status-feed");
+    run();
+  });
 }
 
 void StatusFeed::stop() {

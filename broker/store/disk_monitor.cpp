@@ -74,7 +74,7 @@ Result<bool> DiskMonitor::check() {
 }
 
 void DiskMonitor::start() {
-  periodic_.start(policy_.check_interval, [this] {
+  periodic_.start("disk-monitor", policy_.check_interval, [this] {
     (void)check();
     return false;
   });

@@ -49,7 +49,7 @@ RetentionSweeper::RetentionSweeper(Store& store, crypto::KeyringState& keys,
 RetentionSweeper::~RetentionSweeper() { stop(); }
 
 void RetentionSweeper::start() {
-  periodic_.start(interval_, [this] {
+  periodic_.start("retention", interval_, [this] {
     auto r = sweep_once();
     return r && r->keys_rewrapped == kRewrapBatch;  // more keys to re-wrap: go on at once
   });

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -32,7 +33,7 @@ COUNTERS = {
     "ozghub_data_keys_rewrapped_total", "ozghub_retention_sweep_failures_total",
     "ozghub_applications_received_total", "ozghub_applications_accepted_total",
     "ozghub_applications_rejected_total", "ozghub_applications_duplicate_total",
-    "ozghub_config_reloads_total",
+    "ozghub_config_reloads_total", "ozghub_connector_disconnects_total",
 }
 GAUGES = {
     "ozghub_deliveries_in_flight", "ozghub_delivery_backlog", "ozghub_delivery_backlog_in_memory",
@@ -42,7 +43,7 @@ GAUGES = {
     "ozghub_store_pending_compaction_bytes", "ozghub_certificate_expiry_seconds",
     "ozghub_process_resident_memory_bytes", "ozghub_process_start_time_seconds",
     "ozghub_build_info", "ozghub_config_last_reload_success_timestamp_seconds",
-    "ozghub_config_last_reload_successful",
+    "ozghub_config_last_reload_successful", "ozghub_connector_connected",
 }
 HISTOGRAMS = {
     "ozghub_delivery_duration_seconds", "ozghub_commit_batch_size",
@@ -216,7 +217,8 @@ class Dashboard(unittest.TestCase):
                 "ozghub_store_size_bytes", "ozghub_store_pending_compaction_bytes",
                 "ozghub_certificate_expiry_seconds{instance=~\"$instance\"}) / 86400",
                 "ozghub_config_reloads_total",
-                "ozghub_process_resident_memory_bytes"):
+                "ozghub_process_resident_memory_bytes",
+                "min by (instance, connector) (ozghub_connector_connected"):
             self.assertIn(needle, exprs)
 
 
@@ -259,7 +261,17 @@ class LiveDaemon(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="ozghub-it-")
-        cls.hub = Hub(cls.tmp).start()
+        # A connector whose broker is down (a port that is bound but not listening refuses), so
+        # the connector series exist, as they do on every hub with a `connectors` entry.
+        cls.refusing = socket.socket()
+        cls.refusing.bind(("127.0.0.1", 0))
+        cls.hub = Hub(cls.tmp, extra_config=f"""connectors:
+  - name: portal-queue
+    url: amqp://127.0.0.1:{cls.refusing.getsockname()[1]}
+    source: applications
+    reconnect_initial_ms: 100
+    reconnect_max_ms: 200
+""").start()
         try:
             xml = example_antrag().encode()
             outcomes, _ = cls.hub.submit([
@@ -273,6 +285,7 @@ class LiveDaemon(unittest.TestCase):
             cls.text = cls.wait_for_series(set(used_metric_names()), timeout=10)
         except BaseException:
             cls.hub.kill()
+            cls.refusing.close()
             shutil.rmtree(cls.tmp, ignore_errors=True)
             raise
 
@@ -301,6 +314,7 @@ class LiveDaemon(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.hub.stop()
+        cls.refusing.close()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_every_queried_metric_is_served(self):
@@ -320,10 +334,22 @@ class LiveDaemon(unittest.TestCase):
                             ("ozghub_stage_duration_seconds_bucket", "stage"),
                             ("ozghub_pipeline_backlog", "stage"),
                             ("ozghub_applications_rejected_total", "condition"),
-                            ("ozghub_config_reloads_total", "result")):
+                            ("ozghub_config_reloads_total", "result"),
+                            ("ozghub_connector_connected", "connector")):
             with self.subTest(metric=name, label=label):
                 pattern = rf'(?m)^{name}{{[^}}]*\b{label}="[^"]+"'
                 self.assertTrue(re.search(pattern, self.text), f"no {name} series with {label}")
+
+    def test_threads_carry_names_for_top_and_perf(self):
+        task_dir = f"/proc/{self.hub.proc.pid}/task"
+        names = set()
+        for tid in os.listdir(task_dir):
+            with open(os.path.join(task_dir, tid, "comm"), encoding="utf-8") as f:
+                names.add(f.read().strip())
+        # The main thread (the AMQP event loop) keeps the process's name for ps, pidof, systemd.
+        for expected in ("ozg-hub", "committer", "intake-0", "admin", "signals", "retention",
+                         "disk-monitor", "gauges", "dlv-transfer"):
+            self.assertIn(expected, names)
 
     def test_metrics_pass_promtool_check_metrics(self):
         r = promtool("check", "metrics", stdin=self.text)

@@ -18,8 +18,10 @@
 #include <utility>
 
 #include "common/fault_point.hpp"
+#include "common/log.hpp"
 #include "common/text.hpp"
 #include "transfer_dir/application_marker.hpp"
+#include "transfer_dir/marker_sweep.hpp"
 
 namespace ozghub::adapters {
 
@@ -403,11 +405,58 @@ bool is_safe_office_id(std::string_view s) {
 }  // namespace
 
 TransferDirAdapter::TransferDirAdapter(std::filesystem::path root, SyncMode mode,
-                                       bool by_application)
-    : root_(std::move(root)), mode_(mode), by_application_(by_application) {
+                                       bool by_application, int markers_days)
+    : root_(std::move(root)),
+      mode_(mode),
+      by_application_(by_application),
+      markers_days_(by_application ? markers_days : 0) {
   // A failure here surfaces as a clear error on the first delivery; the daemon need not stop.
   std::error_code ec;
   std::filesystem::create_directories(root_, ec);
+  if (markers_days_ > 0) {
+    marker_sweeper_.start("markers", std::chrono::hours(1), [this] {
+      sweep_markers();
+      return false;
+    });
+  }
+}
+
+TransferDirAdapter::~TransferDirAdapter() { marker_sweeper_.stop(); }
+
+void TransferDirAdapter::sweep_markers() {
+  if (markers_days_ <= 0) return;
+  std::set<std::string> dirs;
+  {
+    std::lock_guard lock(marker_dirs_mutex_);
+    dirs = marker_dirs_;
+  }
+  // The instance root's office folders, also those claimed in before this hub started.
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->symlink_status(type_ec).type() == std::filesystem::file_type::directory) {
+      dirs.insert((it->path() / kApplicationMarkers).string());
+    }
+  }
+  const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+  const std::int64_t cutoff_s = now_s - std::int64_t{markers_days_} * 86400;
+  MarkerSweep total;
+  for (const auto& dir : dirs) {
+    auto swept = remove_markers_older_than(dir, cutoff_s);
+    if (!swept) {
+      log::warn("transfer_dir.markers_sweep_failed", {{"error", swept.status().message()}});
+      continue;
+    }
+    total.removed += swept->removed;
+    total.kept += swept->kept;
+  }
+  if (total.removed > 0) {
+    log::info("transfer_dir.markers_removed", {{"removed", std::to_string(total.removed)},
+                                               {"kept", std::to_string(total.kept)},
+                                               {"markers_days", std::to_string(markers_days_)}});
+  }
 }
 
 Result<std::shared_ptr<const delivery::ChannelBinding>> TransferDirAdapter::bind(
@@ -451,6 +500,16 @@ delivery::AdapterType TransferDirAdapter::type() {
        0,
        "case: one folder per case number; application: also one per (sender, message id), "
        "for hubs sharing this root behind one broker queue (docs/operations/scale-out.md)"},
+      {"markers_days",
+       ParamSpec::Kind::kInt,
+       ParamSpec::Scope::kInstance,
+       false,
+       "0",
+       {},
+       0,
+       36500,
+       "with idempotency: application, remove the claims in .applications/ older than this "
+       "many days, hourly (0: keep them); must cover every way a case can still be delivered"},
   };
   t.create = [](const delivery::Params& p) -> Result<std::unique_ptr<delivery::Adapter>> {
     if (p.get("root").empty()) {
@@ -458,7 +517,8 @@ delivery::AdapterType TransferDirAdapter::type() {
     }
     auto mode = p.get("sync") == "filesystem" ? SyncMode::kFileSystem : SyncMode::kPerFile;
     return std::unique_ptr<delivery::Adapter>(std::make_unique<TransferDirAdapter>(
-        p.get("root"), mode, p.get("idempotency") == "application"));
+        p.get("root"), mode, p.get("idempotency") == "application",
+        std::stoi(p.get("markers_days"))));
   };
   return t;
 }
@@ -553,6 +613,10 @@ std::optional<delivery::DeliveryResult> TransferDirAdapter::claim(int office_fd,
     }
     markers_fd = open_dir_at(office_fd, kApplicationMarkers, O_NOFOLLOW);
     if (!markers_fd.valid()) return retry({"open application markers folder", errno});
+  }
+  if (markers_days_ > 0) {  // a channel's root is not under the instance's: sweep it too
+    std::lock_guard lock(marker_dirs_mutex_);
+    marker_dirs_.insert(office_dir + "/" + kApplicationMarkers);
   }
   ApplicationClaim claimed = ApplicationClaim::kOwned;
   if (auto e = claim_application(office_fd, markers_fd.get(),

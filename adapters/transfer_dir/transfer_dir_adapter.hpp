@@ -28,6 +28,9 @@
 // Idempotent by application too (`idempotency: application`, for hubs that share the transfer
 // directory behind one broker queue): a case whose application (sender, message id) another
 // case has claimed in the office folder is not written again (application_marker.hpp).
+// With `markers_days` set, a background thread removes the claims older than that many days,
+// once an hour, in the office folders of the instance's root and of every channel root it has
+// claimed in since it started (marker_sweep.hpp).
 //
 // Thread-safe: deliver() may run concurrently, also for the same case (one attempt wins the
 // rename, the other reports delivered or retry_later).
@@ -38,10 +41,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/periodic.hpp"
 #include "delivery/adapter.hpp"
 #include "transfer_dir/group_sync.hpp"
 
@@ -56,8 +61,10 @@ class TransferDirAdapter final : public delivery::Adapter {
 
   // `root` is created if missing. A channel parameter `root` overrides it per office.
   // `by_application`: also idempotent by (sender, message id), see above.
+  // `markers_days` > 0 (with `by_application`): remove claims older than that, see above.
   explicit TransferDirAdapter(std::filesystem::path root, SyncMode mode = SyncMode::kPerFile,
-                              bool by_application = false);
+                              bool by_application = false, int markers_days = 0);
+  ~TransferDirAdapter() override;
 
   Result<std::shared_ptr<const delivery::ChannelBinding>> bind(
       const delivery::ChannelContext& channel) override;
@@ -73,6 +80,10 @@ class TransferDirAdapter final : public delivery::Adapter {
   // extension. Never "application.xml" or "manifest.json". Before any ".p7m" is appended.
   static std::vector<std::string> unique_file_names(const std::vector<Attachment>& attachments);
 
+  // One round of removing claims older than `markers_days` (what the sweeper thread runs
+  // hourly); does nothing without `markers_days`. Public for tests.
+  void sweep_markers();
+
  private:
   delivery::DeliveryResult deliver_case(const delivery::DeliveryRequest& request);
   // Claims the case's application in the office folder; a result means: stop with it.
@@ -85,8 +96,12 @@ class TransferDirAdapter final : public delivery::Adapter {
   std::filesystem::path root_;
   SyncMode mode_;
   bool by_application_;
+  int markers_days_;
   std::mutex group_syncs_mutex_;
   std::map<std::pair<std::string, GroupSync::Kind>, std::unique_ptr<GroupSync>> group_syncs_;
+  std::mutex marker_dirs_mutex_;
+  std::set<std::string> marker_dirs_;  // markers folders claimed in under a channel's root
+  Periodic marker_sweeper_;            // last: stopped before the members it reads go
 };
 
 }  // namespace ozghub::adapters

@@ -100,7 +100,7 @@ class TransferDirAdapter final : public delivery::Adapter {
   std::mutex group_syncs_mutex_;
   std::map<std::pair<std::string, GroupSync::Kind>, std::unique_ptr<GroupSync>> group_syncs_;
   std::mutex marker_dirs_mutex_;
-  std::set<std::string> marker_dirs_;  // markers folders claimed in under a channel's root
+  std::set<std::string> marker_dirs_;  // markers folders claimed in since start (any root)
   Periodic marker_sweeper_;            // last: stopped before the members it reads go
 };
 

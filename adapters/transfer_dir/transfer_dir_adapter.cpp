@@ -425,17 +425,21 @@ TransferDirAdapter::~TransferDirAdapter() { marker_sweeper_.stop(); }
 
 void TransferDirAdapter::sweep_markers() {
   if (markers_days_ <= 0) return;
-  std::set<std::string> dirs;
+  std::set<std::filesystem::path> roots{root_};
   {
-    std::lock_guard lock(marker_dirs_mutex_);
-    dirs = marker_dirs_;
+    std::lock_guard lock(channel_roots_mutex_);
+    roots.insert(channel_roots_.begin(), channel_roots_.end());
   }
-  // The instance root's office folders, also those claimed in before this hub started.
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
-    std::error_code type_ec;
-    if (it->symlink_status(type_ec).type() == std::filesystem::file_type::directory) {
-      dirs.insert((it->path() / kApplicationMarkers).string());
+  // Every office folder of those roots, also those claimed in before this hub started.
+  std::vector<std::string> dirs;
+  for (const auto& root : roots) {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(root, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      std::error_code type_ec;
+      if (it->symlink_status(type_ec).type() == std::filesystem::file_type::directory) {
+        dirs.push_back((it->path() / kApplicationMarkers).string());
+      }
     }
   }
   const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
@@ -614,10 +618,6 @@ std::optional<delivery::DeliveryResult> TransferDirAdapter::claim(int office_fd,
     markers_fd = open_dir_at(office_fd, kApplicationMarkers, O_NOFOLLOW);
     if (!markers_fd.valid()) return retry({"open application markers folder", errno});
   }
-  if (markers_days_ > 0) {  // a channel's root is not under the instance's: sweep it too
-    std::lock_guard lock(marker_dirs_mutex_);
-    marker_dirs_.insert(office_dir + "/" + kApplicationMarkers);
-  }
   ApplicationClaim claimed = ApplicationClaim::kOwned;
   if (auto e = claim_application(office_fd, markers_fd.get(),
                                  application_marker_name(c.app.sender, c.app.message_id),
@@ -698,6 +698,10 @@ delivery::DeliveryResult TransferDirAdapter::deliver_case(
     return retry({"lock temporary folder", errno});
   }
   if (by_application_) {
+    if (markers_days_ > 0 && !root_param.empty()) {  // the sweeper covers this root too
+      std::lock_guard lock(channel_roots_mutex_);
+      channel_roots_.insert(root_param);
+    }
     if (auto stop = claim(office_fd.get(), std::string(root) + "/" + office_id, c)) return *stop;
   }
 

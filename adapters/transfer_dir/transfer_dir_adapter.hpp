@@ -29,8 +29,8 @@
 // directory behind one broker queue): a case whose application (sender, message id) another
 // case has claimed in the office folder is not written again (application_marker.hpp).
 // With `markers_days` set, a background thread removes the claims older than that many days,
-// once an hour, in the office folders of the instance's root and of every channel root it has
-// claimed in since it started (marker_sweep.hpp).
+// when it starts and then hourly, in the office folders of the instance's root and of every
+// channel root delivered to since it started (marker_sweep.hpp).
 //
 // Thread-safe: deliver() may run concurrently, also for the same case (one attempt wins the
 // rename, the other reports delivered or retry_later).
@@ -99,9 +99,9 @@ class TransferDirAdapter final : public delivery::Adapter {
   int markers_days_;
   std::mutex group_syncs_mutex_;
   std::map<std::pair<std::string, GroupSync::Kind>, std::unique_ptr<GroupSync>> group_syncs_;
-  std::mutex marker_dirs_mutex_;
-  std::set<std::string> marker_dirs_;  // markers folders claimed in since start (any root)
-  Periodic marker_sweeper_;            // last: stopped before the members it reads go
+  std::mutex channel_roots_mutex_;
+  std::set<std::string> channel_roots_;  // channels' roots delivered to since start
+  Periodic marker_sweeper_;              // last: stopped before the members it reads go
 };
 
 }  // namespace ozghub::adapters

@@ -171,7 +171,8 @@ Layout store_layout() {
   // A flush writes a 64 MiB SST file. Left to the final fsync, that writeback lands inside the
   // journal commit of the next synced WAL write (and the device flush behind it), and the
   // applications in that group commit waited 40-70 ms: the p99 of accepting at 4,500/s. Written
-  // back in 1 MiB steps as the file grows, the p99 halved (benchmarks/README.md, accept latency).
+  // back in 1 MiB steps as the file grows, the p99 halved (benchmarks/README.md, results on the
+  // development VM).
   options.bytes_per_sync = 1u << 20;
   // No fallocate(2). RocksDB preallocates every new WAL (1.1 x write_buffer_size, ~70 MiB) from
   // inside the write that switches memtables: the committer's synced write, with every
@@ -179,7 +180,8 @@ Layout store_layout() {
   // 552 ms while a flush was allocating its SST's blocks on the same file system; on tmpfs it
   // zeroes the 70 MiB. A WAL sync writes the inode either way (a larger size without
   // preallocation, converted extents with it). Without it, p99 at 5,000/s fell from a median of
-  // 28 ms to 21 ms over eight alternating pairs (benchmarks/README.md, accept latency).
+  // 28 ms to 21 ms over eight alternating pairs (benchmarks/README.md, results on the development
+  // VM).
   options.allow_fallocate = false;
 
   rocksdb::BlockBasedTableOptions table;
